@@ -26,10 +26,14 @@ class PromptTemplate:
         return self.user.format(output=output, context=context, context_block=block)
 
     def messages(self, output: str = "", context: str = "", few_shot: bool = True) -> list[dict]:
-        """Chat messages for one query; with `few_shot`, each demonstration is a user/assistant pair first."""
+        """Chat messages for one query; with `few_shot`, each demonstration is a user/assistant pair first.
+
+        Demonstrations show their passage only when the query has one, so demos and query match in form.
+        """
         messages = [{"role": "system", "content": self.system}] if self.system else []
         for demo in self.demonstrations if few_shot else []:
-            messages.append({"role": "user", "content": self.user_turn(demo["output"], demo.get("context", ""))})
+            demo_context = demo.get("context", "") if context else ""
+            messages.append({"role": "user", "content": self.user_turn(demo["output"], demo_context)})
             messages.append({"role": "assistant", "content": demo["instruction"]})
         messages.append({"role": "user", "content": self.user_turn(output, context)})
         return messages
