@@ -18,6 +18,7 @@ import torch
 
 from hf_david.models import DEFAULT_MODEL, load_model, resolve_model
 from hf_david.prompts import INSTRUCTION_GENERATION, PromptTemplate, load_prompt
+from hf_david.sampling import PrefixCache, sample
 from hf_david.transform import Transform, derive_seed, live_rows, with_rejects
 
 TRAINING_MANIFEST = "hf_david_training.json"
@@ -89,6 +90,7 @@ class GenerateInstructions(Transform):
 
     def __init__(self, config: GenerateConfig | None = None) -> None:
         super().__init__(config or GenerateConfig())
+        self._prefix_cache = PrefixCache()
 
     def apply(self, batch: dict[str, list]) -> dict[str, list]:
         cfg = self.config
@@ -118,34 +120,35 @@ class GenerateInstructions(Transform):
                 reasons[i] = "no usable candidate after cleaning"
         return with_rejects({**batch, "input": inputs, "candidates": candidates}, self.stage, reasons)
 
-    @torch.inference_mode()
     def _sample(self, prompt: PromptTemplate, queries: dict[int, tuple[str, str]]) -> dict[int, list[str]]:
         """K sampled completions per query, in length-sorted batches seeded from their content."""
         cfg = self.config
         model, tokenizer = load_model(cfg.model, cfg.revision, cfg.dtype)
         few_shot = cfg.few_shot if cfg.few_shot is not None else not is_trained_generator(cfg.model)
-        messages = {i: prompt.messages(out, ctx, few_shot=few_shot) for i, (out, ctx) in queries.items()}
-        order = sorted(messages, key=lambda i: sum(len(m["content"]) for m in messages[i]))
+        prompts = {
+            i: list(
+                tokenizer.apply_chat_template(
+                    prompt.messages(out, ctx, few_shot=few_shot), add_generation_prompt=True, return_dict=True
+                )["input_ids"]
+            )
+            for i, (out, ctx) in queries.items()
+        }
+        order = sorted(prompts, key=lambda i: len(prompts[i]))
         results: dict[int, list[str]] = {}
         for start in range(0, len(order), cfg.batch_size):
             chunk = order[start : start + cfg.batch_size]
-            enc = tokenizer.apply_chat_template(
-                [messages[i] for i in chunk],
-                add_generation_prompt=True,
-                padding=True,
-                return_tensors="pt",
-                return_dict=True,
-            )
             torch.manual_seed(derive_seed(cfg.seed, *(queries[i] for i in chunk)))
-            generated = model.generate(
-                **enc,
+            new = sample(
+                model,
+                [prompts[i] for i in chunk],
+                cfg.k,
+                tokenizer.pad_token_id,
+                self._prefix_cache,
                 do_sample=True,
                 temperature=cfg.temperature,
                 top_p=cfg.top_p,
-                num_return_sequences=cfg.k,
                 max_new_tokens=cfg.max_new_tokens,
             )
-            new = generated[:, enc["input_ids"].shape[1] :]
             self.stats.tokens += int((new != tokenizer.pad_token_id).sum())
             texts = tokenizer.batch_decode(new, skip_special_tokens=True)
             for j, i in enumerate(chunk):
