@@ -28,6 +28,16 @@ _META = re.compile(
     r"the correct answer|here is|sure\b)",
     re.IGNORECASE,
 )
+# How instructions open (Dolly, SuperNI): a question word or an imperative verb. Declarative candidates
+# ("In Python, X is Y.") are restatements of the output, not instructions, unless they end with "?".
+_OPENERS = frozenset(
+    (
+        "what how why who whom whose when where which is are was were do does did can could should would will "
+        "list name describe explain write give summarize summarise tell provide compare identify extract find "
+        "define classify rewrite translate create generate suggest show make please answer state outline "
+        "according based using given brainstorm categorize choose discuss imagine"
+    ).split()
+)
 _STOP = re.compile(r"\n\s*\n|<\|im_end\|>|<\|im_start\|>|\n(?:Response|Passage|Instruction)\s*:", re.IGNORECASE)
 
 
@@ -39,6 +49,7 @@ class GenerateConfig:
     prompt: str = INSTRUCTION_GENERATION
     few_shot: bool | None = None  # None: few-shot unless the model is a trained hf-david generator
     use_context: bool = False  # show the passage to the generator and keep it as `input`
+    shape_check: bool = True  # keep only candidates shaped like English instructions (see clean_candidate)
     k: int = 4
     max_new_tokens: int = 48
     temperature: float = 0.9
@@ -62,16 +73,20 @@ def _ngrams(text: str, n: int = 4) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
-def clean_candidate(text: str, output: str, demos: tuple[str, ...] = ()) -> str | None:
+def clean_candidate(text: str, output: str, demos: tuple[str, ...] = (), shape_check: bool = True) -> str | None:
     """Strip, cut at the first blank line or end marker, and drop empty or degenerate candidates.
 
-    Degenerate: fewer than 2 words, a copy of (or contained in) the output, a repetition loop, commentary
-    about the response rather than an instruction, or text lifted from the few-shot demonstrations.
+    Degenerate: fewer than 2 words, not shaped like an instruction (with `shape_check`, English: no
+    question mark and no question word or imperative verb first), a copy of (or contained in) the output,
+    a repetition loop, commentary about the response rather than an instruction, or text lifted from the
+    few-shot demonstrations.
     """
     text = _STOP.split(text, maxsplit=1)[0].strip().strip('"').strip()
     text = _PREFIX.sub("", text).strip()
     words = text.split()
     if len(words) < 2 or len(text) > 400 or _META.match(text):
+        return None
+    if shape_check and not text.endswith("?") and words[0].lower().strip(",:") not in _OPENERS:
         return None
     if text.lower() in output.lower() or output.lower() in text.lower():
         return None
@@ -114,7 +129,9 @@ class GenerateInstructions(Transform):
         prompt = load_prompt(cfg.prompt)
         demos = tuple(text for d in prompt.demonstrations for text in (d["instruction"], d["output"]))
         for i, texts in self._sample(prompt, {i: (batch["output"][i], inputs[i]) for i in rows}).items():
-            kept = list(dict.fromkeys(c for t in texts if (c := clean_candidate(t, batch["output"][i], demos))))
+            kept = list(
+                dict.fromkeys(c for t in texts if (c := clean_candidate(t, batch["output"][i], demos, cfg.shape_check)))
+            )
             candidates[i] = kept
             if not kept:
                 reasons[i] = "no usable candidate after cleaning"

@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import socket
+import tempfile
 from pathlib import Path
 
 import pytest
+
+
+def _free_loopback_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# huggingface_hub/datasets/transformers read these at import time, so set them before anything imports them:
+# the Hub is the loopback test server (tests/hub_server.py, started by the `hub` fixture), the HF cache a
+# throwaway dir, uploads use plain LFS (no Xet), and no token of the machine's user is ever sent.
+HUB_PORT = _free_loopback_port()
+_HF_HOME = tempfile.mkdtemp(prefix="hf_david_tests_hf_home.")
+atexit.register(shutil.rmtree, _HF_HOME, ignore_errors=True)
+os.environ.update(
+    HF_ENDPOINT=f"http://127.0.0.1:{HUB_PORT}", HF_HOME=_HF_HOME, HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_TELEMETRY="1"
+)
+for _name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE"):
+    os.environ.pop(_name, None)
 
 SHARED_DATA = Path(os.environ.get("HF_DAVID_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -42,6 +65,19 @@ def build_tiny_model(path: Path, seed: int = 0) -> Path:
 def tiny_model(tmp_path_factory) -> str:
     """Path of a tiny random causal LM directory, usable wherever a model name is accepted."""
     return str(build_tiny_model(tmp_path_factory.mktemp("tiny-llama")))
+
+
+@pytest.fixture(scope="session")
+def hub():
+    """The loopback Hub at $HF_ENDPOINT with users alice (write + read tokens) and bob (write token)."""
+    from hub_server import HubServer
+
+    server = HubServer(
+        {"alice-write": ("alice", "write"), "alice-read": ("alice", "read"), "bob-write": ("bob", "write")},
+        port=HUB_PORT,
+    ).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

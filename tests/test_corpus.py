@@ -41,3 +41,30 @@ def test_fingerprint_follows_file_changes(tmp_path):
 def test_unknown_corpus(tmp_path):
     with pytest.raises(FileNotFoundError, match="neither a local file/folder nor a Hub dataset id"):
         Corpus(str(tmp_path / "missing dir" / "x.jsonl")).rows()
+
+
+def test_hub_corpus_is_streamed(hub, tiny_model, tmp_path):
+    """A Hub dataset id streams through the unmodified `datasets` client (loopback Hub), and a job
+    takes only `max_passages` rows of it."""
+    import datasets
+
+    from hf_david.extract import ExtractConfig
+    from hf_david.filter import FilterConfig
+    from hf_david.generate import GenerateConfig
+    from hf_david.job import Job, JobConfig
+    from hf_david.pipeline import ExtractThenGenerateConfig
+
+    texts = [f"Passage number {i} talks about rivers. Rivers flow to the sea. The sea is salty." for i in range(20)]
+    datasets.Dataset.from_dict({"body": texts}).push_to_hub("alice/river-corpus", token="alice-write")
+    corpus = Corpus("alice/river-corpus")
+    assert [r["body"] for r, _ in zip(corpus.rows(), range(3), strict=False)] == texts[:3]
+    assert corpus.describe() == "alice/river-corpus, split train"
+
+    pipeline = ExtractThenGenerateConfig(
+        extract=ExtractConfig(text_column="body", model=tiny_model, levels=("passage",)),
+        generate=GenerateConfig(model=tiny_model, k=1, max_new_tokens=6, shape_check=False),
+        filter=FilterConfig(model=tiny_model),
+    )
+    config = JobConfig(corpus="alice/river-corpus", max_passages=5, shard_size=5, pipeline=pipeline)
+    data = Job(config, tmp_path / "out").run()
+    assert len(data["train"]) + len(data["rejects"]) == 5

@@ -10,7 +10,7 @@ OUTPUTS = ["Paris is the capital of France.", "Boil the pasta for ten minutes, t
 
 
 def test_candidates_are_sampled_per_row(tiny_model):
-    gen = GenerateInstructions(GenerateConfig(model=tiny_model, k=3, max_new_tokens=12))
+    gen = GenerateInstructions(GenerateConfig(model=tiny_model, k=3, max_new_tokens=12, shape_check=False))
     out = gen({"output": OUTPUTS, "level": ["sentence", "passage"]})
     assert len(out["candidates"]) == 2
     for cands, stage, reason in zip(out["candidates"], out[REJECT_STAGE], out[REJECT_REASON], strict=True):
@@ -21,9 +21,9 @@ def test_candidates_are_sampled_per_row(tiny_model):
 
 def test_same_seed_same_candidates(tiny_model):
     def run(seed: int) -> list:
-        return GenerateInstructions(GenerateConfig(model=tiny_model, k=2, max_new_tokens=10, seed=seed))(
-            {"output": OUTPUTS}
-        )["candidates"]
+        return GenerateInstructions(
+            GenerateConfig(model=tiny_model, k=2, max_new_tokens=10, seed=seed, shape_check=False)
+        )({"output": OUTPUTS})["candidates"]
 
     assert run(1) == run(1)
     assert run(1) != run(2)
@@ -62,6 +62,8 @@ def test_missing_output_column():
         ("the the the the the the the the the", None),
         ("This response describes the capital of France.", None),
         ("What is the difference between a list and a tuple in Python?", None),  # lifted from a demo
+        ("In Python, a dict maps keys to values.", None),  # a declarative restatement, not an instruction
+        ("The capital of France, please?", "The capital of France, please?"),
     ],
 )
 def test_clean_candidate(raw, expected):

@@ -28,7 +28,7 @@ def cli(corpus: Path, out: Path, model: str) -> list[str]:
     return [
         sys.executable, "-m", "hf_david.cli", "generate", "--corpus", str(corpus), "--out", str(out),
         "--generator", model, "--scorer", model, "--levels", "passage,keywords,sentence", "--k", "2",
-        "--max-passages", "12", "--shard-size", "3", "--seed", "7",
+        "--max-passages", "12", "--shard-size", "3", "--seed", "7", "--no-shape-check",
     ]  # fmt: skip
 
 
@@ -73,7 +73,7 @@ def test_interrupted_and_killed_jobs_resume_to_the_same_dataset(corpus, tiny_mod
 def small_config(corpus: Path, model: str, k: int = 2, **job) -> JobConfig:
     pipeline = ExtractThenGenerateConfig(
         extract=ExtractConfig(model=model, levels=("passage", "sentence"), max_passage_tokens=300),
-        generate=GenerateConfig(model=model, k=k, max_new_tokens=8),
+        generate=GenerateConfig(model=model, k=k, max_new_tokens=8, shape_check=False),
         filter=FilterConfig(model=model),
     )
     return JobConfig(corpus=str(corpus), shard_size=4, pipeline=pipeline, **job)

@@ -1,0 +1,309 @@
+"""Publish generated datasets and trained models to the Hugging Face Hub, and pull them back.
+
+`push(folder, repo_id)` auto-detects the folder: a generated job (`hf_david_job.json` + a saved
+DatasetDict) or a model (`config.json`). A push is ONE commit holding the data, the card and its images,
+made against the repo's current head (`parent_commit`): re-pushing the same folder changes nothing, a new
+version replaces the old data files, and metadata the user added to the card on the Hub is kept.
+
+Datasets: `DatasetDict.push_to_hub` needs one schema for all splits and makes its own commit, but the
+`rejects` split has other columns and the card must land in the same commit. So the splits are written as
+Parquet shards with the layout `push_to_hub` uses (`data/train-00000-of-00001.parquet`) plus a `rejects`
+config, with `configs` and `dataset_info` in the card's YAML: `load_dataset(repo_id)` gives `train`,
+`load_dataset(repo_id, "rejects")` the rejected rows. Models: `upload_folder` with the card merged first.
+Transient HTTP errors (429, 5xx, connection resets) are retried with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import httpx2
+from huggingface_hub import (
+    CommitOperationAdd,
+    CommitOperationDelete,
+    DatasetCard,
+    HfApi,
+    ModelCard,
+    RepoCard,
+    constants,
+)
+from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
+
+from hf_david import cards
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# Retried: timeouts, rate limits and server errors, plus 409/412 (another commit landed first: the next
+# attempt re-reads the head and re-merges the card).
+TRANSIENT_STATUS = (408, 409, 412, 429, 500, 502, 503, 504)
+MAX_SHARD_BYTES = 500 * 1024 * 1024
+DATA_DIRS = {"train": "data", "rejects": "rejects"}
+# Files of a model folder that are not published: local bookkeeping that records local paths
+# (the training manifest, Trainer's pickled arguments and state) and training checkpoints.
+MODEL_IGNORE = [
+    cards.TRAINING_MANIFEST,
+    "training_args.bin",
+    "trainer_state.json",
+    "checkpoint-*/**",
+    "runs/**",
+    ".cache/**",
+    "*.lock",
+]
+# On re-push hf_david rewrites the metadata keys it owns and keeps every other key found on the Hub; for
+# these list keys, the items only the Hub has (a user's extra tags) are kept too.
+LIST_KEYS_TO_UNION = ("tags", "task_categories", "language")
+
+
+def with_retry(
+    fn: Callable[[], T], *, attempts: int = 5, base_delay: float = 1.0, what: str = "request"
+) -> T:
+    """Call `fn`, retrying transient Hub errors with exponential backoff and jitter."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except (HfHubHTTPError, httpx2.TransportError) as err:
+            status = getattr(getattr(err, "response", None), "status_code", None)
+            transient = isinstance(err, httpx2.TransportError) or status in TRANSIENT_STATUS
+            if not transient or attempt == attempts:
+                raise
+            delay = base_delay * 2 ** (attempt - 1) * (1 + random.random() / 2)
+            logger.warning(
+                "%s failed (%s); retry %d/%d in %.1fs", what, status or err, attempt, attempts - 1, delay
+            )
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def _secrets(api: HfApi) -> tuple[str, ...]:
+    return (api.token,) if isinstance(api.token, str) else ()
+
+
+def detect_kind(folder: Path) -> str:
+    """'dataset' for a generated job folder, 'model' for a model folder; a clear error otherwise."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a directory")
+    if (folder / cards.JOB_MANIFEST).is_file() and (folder / "dataset_dict.json").is_file():
+        return "dataset"
+    if (folder / "config.json").is_file():
+        return "model"
+    raise ValueError(
+        f"{folder.name!r} is neither a generated dataset (hf_david_job.json + dataset_dict.json from "
+        "`hf-david generate`) nor a model folder (config.json)"
+    )
+
+
+def _remote_card(api: HfApi, repo_id: str, repo_type: str, revision: str, card_cls: type[RepoCard]):
+    try:
+        path = api.hf_hub_download(repo_id, "README.md", repo_type=repo_type, revision=revision)
+    except EntryNotFoundError:
+        return None
+    return card_cls.load(path, repo_type=repo_type, ignore_metadata_errors=True)
+
+
+def merge_card(local: RepoCard, remote: RepoCard | None) -> RepoCard:
+    """The local card, with every metadata key only the Hub has kept, and user-added list items kept."""
+    if remote is None:
+        return local
+    ours = local.data.to_dict()
+    for key, value in remote.data.to_dict().items():
+        if key not in ours:
+            local.data[key] = value
+        elif key in LIST_KEYS_TO_UNION and isinstance(value, list) and isinstance(ours[key], list):
+            local.data[key] = list(dict.fromkeys([*ours[key], *value]))
+    return local
+
+
+def _write_shards(ds, split: str, out_dir: Path) -> list[tuple[str, Path]]:
+    """Parquet shards of one split named like `push_to_hub` names them; returns (path_in_repo, file)."""
+    num_shards = max(1, math.ceil(ds.data.nbytes / MAX_SHARD_BYTES))
+    data_dir = DATA_DIRS.get(split, split)
+    shards = []
+    for index in range(num_shards):
+        name = f"{data_dir}/{split}-{index:05d}-of-{num_shards:05d}.parquet"
+        path = out_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ds.shard(num_shards, index, contiguous=True).to_parquet(str(path))
+        shards.append((name, path))
+    return shards
+
+
+def _add_dataset_metadata(card: DatasetCard, data, shard_sizes: dict[str, int]) -> None:
+    """`configs` (which files make which config/split) and `dataset_info` (features, sizes) in the YAML."""
+    from datasets import DatasetInfo, SplitDict, SplitInfo
+    from datasets.info import DatasetInfosDict
+    from datasets.utils.metadata import MetadataConfigs
+
+    configs, infos = {}, {}
+    for split, ds in data.items():
+        config_name = "default" if split == "train" else split
+        configs[config_name] = {
+            "data_files": [{"split": split, "path": f"{DATA_DIRS.get(split, split)}/{split}-*"}]
+        }
+        splits = SplitDict()
+        splits.add(SplitInfo(name=split, num_bytes=ds.data.nbytes, num_examples=len(ds)))
+        infos[config_name] = DatasetInfo(
+            config_name=config_name,
+            features=ds.features,
+            splits=splits,
+            download_size=shard_sizes[split],
+            dataset_size=ds.data.nbytes,
+        )
+    card.data.pop("configs", None)
+    card.data.pop("dataset_info", None)
+    MetadataConfigs(configs).to_dataset_card_data(card.data)
+    DatasetInfosDict(infos).to_dataset_card_data(card.data)
+
+
+def _commit_dataset(api: HfApi, job_dir: Path, repo_id: str, message: str) -> str:
+    """One attempt: read the head, build data + merged card + images, commit against that head."""
+    head = api.repo_info(repo_id, repo_type="dataset").sha
+    _, data = cards.dataset_card_data(job_dir)
+    # An empty split is left out: `load_dataset` cannot read a Parquet file without rows.
+    data = {split: data[split] for split in ("train", "rejects") if split in data and len(data[split])}
+    if "train" not in data:
+        raise ValueError(f"{job_dir.name!r} has no train rows: nothing to publish")
+    local_card = DatasetCard((job_dir / "README.md").read_text(encoding="utf-8"))
+    card = merge_card(local_card, _remote_card(api, repo_id, "dataset", head, DatasetCard))
+    with tempfile.TemporaryDirectory(prefix="hf_david_push.") as tmp:
+        shards = {split: _write_shards(ds, split, Path(tmp)) for split, ds in data.items()}
+        _add_dataset_metadata(card, data, {s: sum(p.stat().st_size for _, p in v) for s, v in shards.items()})
+        additions = [CommitOperationAdd(name, str(path)) for files in shards.values() for name, path in files]
+        additions.append(
+            CommitOperationAdd("README.md", cards.sanitize(str(card), _secrets(api)).encode("utf-8"))
+        )
+        additions += [
+            CommitOperationAdd(name, str(job_dir / name))
+            for name in cards.DATASET_IMAGES
+            if (job_dir / name).is_file()
+        ]
+        new_paths = {op.path_in_repo for op in additions}
+        remote = api.list_repo_files(repo_id, repo_type="dataset", revision=head)
+        stale = [
+            path
+            for path in remote
+            if path not in new_paths
+            and (path.split("/")[0] in DATA_DIRS.values() or path in cards.DATASET_IMAGES)
+        ]
+        operations = additions + [CommitOperationDelete(path) for path in stale]
+        info = api.create_commit(
+            repo_id, operations, commit_message=message, repo_type="dataset", parent_commit=head
+        )
+    return info.oid
+
+
+def push_dataset(
+    job_dir: Path,
+    repo_id: str,
+    *,
+    private: bool = False,
+    token: str | None = None,
+    message: str = "Upload hf_david dataset",
+    base_delay: float = 1.0,
+) -> str:
+    """Publish a generated job folder (train + rejects, card, images) in one commit; returns the commit id."""
+    job_dir = Path(job_dir)
+    cards.write_dataset_card(job_dir, repo_id=repo_id)
+    api = HfApi(token=token)
+    with_retry(
+        lambda: api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True),
+        base_delay=base_delay,
+        what="create_repo",
+    )
+    return with_retry(
+        lambda: _commit_dataset(api, job_dir, repo_id, message),
+        base_delay=base_delay,
+        what=f"push of {repo_id}",
+    )
+
+
+def _commit_model(api: HfApi, model_dir: Path, repo_id: str, message: str) -> str:
+    head = api.repo_info(repo_id, repo_type="model").sha
+    readme = model_dir / "README.md"
+    if readme.is_file():
+        card = merge_card(
+            ModelCard(readme.read_text(encoding="utf-8")),
+            _remote_card(api, repo_id, "model", head, ModelCard),
+        )
+        readme.write_text(cards.sanitize(str(card), _secrets(api)), encoding="utf-8")
+    info = api.upload_folder(
+        repo_id=repo_id,
+        folder_path=str(model_dir),
+        repo_type="model",
+        commit_message=message,
+        ignore_patterns=MODEL_IGNORE,
+        parent_commit=head,
+    )
+    return info.oid
+
+
+def push_model(
+    model_dir: Path,
+    repo_id: str,
+    *,
+    private: bool = False,
+    token: str | None = None,
+    message: str = "Upload hf_david model",
+    base_delay: float = 1.0,
+) -> str:
+    """Publish a model folder (weights, tokenizer, card) in one commit; returns the commit id."""
+    model_dir = Path(model_dir)
+    if (model_dir / cards.TRAINING_MANIFEST).is_file():
+        cards.write_model_card(model_dir, repo_id=repo_id)
+    api = HfApi(token=token)
+    with_retry(
+        lambda: api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True),
+        base_delay=base_delay,
+        what="create_repo",
+    )
+    return with_retry(
+        lambda: _commit_model(api, model_dir, repo_id, message),
+        base_delay=base_delay,
+        what=f"push of {repo_id}",
+    )
+
+
+@dataclass(frozen=True)
+class PushResult:
+    kind: str  # "dataset" or "model"
+    repo_id: str
+    commit: str
+
+    @property
+    def url(self) -> str:
+        prefix = "datasets/" if self.kind == "dataset" else ""
+        return f"{constants.ENDPOINT}/{prefix}{self.repo_id}"
+
+
+def push(
+    folder: Path, repo_id: str, *, private: bool = False, token: str | None = None, base_delay: float = 1.0
+) -> PushResult:
+    """Publish a job or model folder, auto-detected. A bare `name` goes to the token owner's namespace."""
+    kind = detect_kind(Path(folder))
+    if "/" not in repo_id:
+        repo_id = (
+            f"{with_retry(lambda: HfApi(token=token).whoami(), base_delay=base_delay)['name']}/{repo_id}"
+        )
+    fn = push_dataset if kind == "dataset" else push_model
+    return PushResult(
+        kind, repo_id, fn(Path(folder), repo_id, private=private, token=token, base_delay=base_delay)
+    )
+
+
+def pull_dataset(repo_id: str, *, revision: str | None = None, token: str | None = None):
+    """A published hf_david dataset as a DatasetDict: `train`, plus `rejects` when the repo has them."""
+    from datasets import DatasetDict, get_dataset_config_names, load_dataset
+
+    data = DatasetDict(train=load_dataset(repo_id, split="train", revision=revision, token=token))
+    if "rejects" in get_dataset_config_names(repo_id, revision=revision, token=token):
+        data["rejects"] = load_dataset(repo_id, "rejects", split="rejects", revision=revision, token=token)
+    return data

@@ -1,0 +1,259 @@
+"""Cards: rendered from the templates, with honest metadata and images, and never a token or local path."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+
+import pytest
+from huggingface_hub import DatasetCard, ModelCard
+
+from hf_david import cards
+
+SECRET = "hf_" + "Zq8" * 10
+LEVELS = ("passage", "keywords", "sentence", "fragment")
+
+
+def make_job(path: Path, passages_file: Path, n: int = 12, seed: int = 0) -> Path:
+    """A job folder in the documented `hf-david generate` shape, from real WikiText passages."""
+    from datasets import Dataset, DatasetDict
+
+    rng = random.Random(seed)
+    lines = passages_file.read_text(encoding="utf-8").splitlines()
+    passages = [json.loads(line) for line in lines[: n + 3]]
+    train = {
+        k: []
+        for k in (
+            "instruction",
+            "input",
+            "output",
+            "context",
+            "level",
+            "source_id",
+            "candidates",
+            "candidate_ppls",
+            "ppl",
+        )
+    }
+    for i, row in enumerate(passages[:n]):
+        sentence = row["text"].split(" . ")[0].split(". ")[0] + "."
+        candidates = [
+            f"Write one sentence about {row['title']}.",
+            f"Who is {row['title']}?",
+            f"Summarize what is known about {row['title']} (v{seed}).",
+        ]
+        ppls = [round(rng.uniform(2.0, 80.0), 3) for _ in candidates]
+        best = min(range(len(ppls)), key=ppls.__getitem__)
+        for key, value in (
+            ("instruction", candidates[best]),
+            ("input", ""),
+            ("output", sentence),
+            ("context", row["text"]),
+            ("level", LEVELS[i % len(LEVELS)]),
+            ("source_id", row["id"]),
+            ("candidates", candidates),
+            ("candidate_ppls", ppls),
+            ("ppl", ppls[best]),
+        ):
+            train[key].append(value)
+    rejects = {
+        "source_id": [r["id"] for r in passages[n:]],
+        "stage": ["extract", "generate", "filter"],
+        "reason": ["too_long", "empty_instruction", "ppl_nan"],
+        "text": [r["text"][:80] for r in passages[n:]],
+    }
+    DatasetDict(train=Dataset.from_dict(train), rejects=Dataset.from_dict(rejects)).save_to_disk(str(path))
+    manifest = {
+        "hf_david_version": "0.1.0",
+        "command": [
+            "hf-david",
+            "generate",
+            "--corpus",
+            str(passages_file),
+            "--out",
+            "/home/alice/jobs/wiki",
+            "--token",
+            SECRET,
+        ],
+        "config": {
+            "corpus": str(passages_file),
+            "text_column": "text",
+            "levels": list(LEVELS),
+            "k": 3,
+            "generator": "smollm2-135m-instruct",
+            "scorer": "/home/alice/models/scorer",
+            "seed": seed,
+            "max_passages": n + 3,
+        },
+        "config_hash": "0123abcd",
+        "counts": {
+            "passages": n + 3,
+            "train": n,
+            "rejects": 3,
+            "rejects_by_reason": {"too_long": 1, "empty_instruction": 1, "ppl_nan": 1},
+            "levels": {lvl: sum(1 for i in range(n) if LEVELS[i % 4] == lvl) for lvl in LEVELS},
+        },
+        "stats": {
+            "extract": {"rows_in": n + 3, "rows_out": n + 1, "rejects": {"too_long": 1}, "tokens": 900, "seconds": 1.5},
+            "generate": {"rows_in": n + 1, "rows_out": n + 1, "rejects": {}, "tokens": 400, "seconds": 30.25},
+            "filter": {"rows_in": n + 1, "rows_out": n, "rejects": {"ppl_nan": 1}, "tokens": 700, "seconds": 4.0},
+        },
+        "status": "done",
+    }
+    (path / cards.JOB_MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    return path
+
+
+def write_loss_curve(model_dir: Path, log_history: list[dict]) -> None:
+    """loss_curve.png as the training recipe writes it next to the model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([e["step"] for e in log_history if "loss" in e], [e["loss"] for e in log_history if "loss" in e])
+    fig.savefig(model_dir / cards.LOSS_CURVE)
+    plt.close(fig)
+
+
+@pytest.fixture
+def job(tmp_path, shared_data) -> Path:
+    return make_job(tmp_path / "job", shared_data / "passages" / "wikitext2_test_paragraphs.jsonl")
+
+
+def test_sanitize_removes_tokens_and_local_paths(monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", "plain-token-without-prefix")
+    assert cards.sanitize("token is plain-token-without-prefix") == "token is <redacted>"
+    assert cards.sanitize("pushed with s3cr3t-value", secrets=("s3cr3t-value",)) == "pushed with <redacted>"
+    text = (
+        f"run --corpus /home/alice/data/wiki.jsonl --token {SECRET} --out ~/jobs/x C:\\Users\\bob\\m "
+        "see https://huggingface.co/datasets/u/r and user/repo, and/or /tmp"
+    )
+    clean = cards.sanitize(text)
+    assert SECRET not in clean and "<redacted>" in clean
+    assert "wiki.jsonl" in clean and "/home/alice" not in clean and "~/jobs" not in clean
+    assert "C:\\Users" not in clean and " m " in clean
+    assert "https://huggingface.co/datasets/u/r" in clean and "user/repo" in clean and "and/or" in clean
+
+
+def test_dataset_card_metadata_body_and_images(job):
+    readme = cards.write_dataset_card(job, repo_id="alice/wiki-instructions")
+    card = DatasetCard.load(readme)
+    meta = card.data.to_dict()
+    assert meta["license"] == "cc-by-sa-3.0"  # inherited from WikiText
+    assert set(cards.TAGS) <= set(meta["tags"]) and meta["language"] == ["en"]
+    assert meta["task_categories"] == ["text-generation"] and meta["size_categories"] == ["n<1K"]
+    body = card.text
+    for needle in (
+        "smollm2-135m-instruct",
+        "wikitext2_test_paragraphs.jsonl",
+        "| candidates per output (K) | 3 |",
+        "| too_long | 1 |",
+        "15 passages gave 12 kept rows and 3 rejected rows.",
+        "| generate | 13 | 13 | 0 | 400 | 30.25 |",
+        'load_dataset("alice/wiki-instructions"',
+        "Hallucination risk",
+        "English",
+        "hf-david generate --corpus wikitext2_test_paragraphs.jsonl",
+    ):
+        assert needle in body, needle
+    for image in cards.DATASET_IMAGES:
+        assert f"]({image})" in body
+        assert (job / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text = readme.read_text()
+    assert SECRET not in text and "/home/alice" not in text and str(job.parent) not in text
+    assert not re.search(r"(?<![\w:/])/(?:home|work|tmp|root|Users)/", text)
+
+
+def test_dataset_card_is_deterministic(job):
+    first = [cards.write_dataset_card(job).read_bytes()] + [(job / i).read_bytes() for i in cards.DATASET_IMAGES]
+    second = [cards.write_dataset_card(job).read_bytes()] + [(job / i).read_bytes() for i in cards.DATASET_IMAGES]
+    assert first == second
+
+
+def test_dataset_card_errors_name_the_problem(tmp_path, job):
+    with pytest.raises(FileNotFoundError, match="hf_david_job.json"):
+        cards.write_dataset_card(tmp_path)
+    (job / cards.JOB_MANIFEST).write_text("[1, 2]")
+    with pytest.raises(ValueError, match="JSON object"):
+        cards.write_dataset_card(job)
+
+
+def test_model_card(tmp_path):
+    model_dir = tmp_path / "sft-out"
+    model_dir.mkdir()
+    log = [{"step": s, "loss": 3.0 / s} for s in range(1, 6)] + [{"step": 5, "eval_loss": 0.9}]
+    info = {
+        "base_model": "smollm2-135m-instruct",
+        "datasets": [
+            {"name": "alice/wiki-instructions", "source": "hub", "rows": 1200, "license": "cc-by-sa-3.0"},
+            {"name": "dolly-seed", "source": "/home/alice/data/dolly.jsonl", "rows": 6400, "license": None},
+            {
+                "name": "hf-david:job",
+                "source": "hf-david:job",
+                "rows": 12,
+                "license": "inherits the corpus licence",
+            },
+        ],
+        "hyperparameters": {"learning_rate": 2e-5, "num_train_epochs": 3, "output_dir": str(model_dir)},
+        "task": "instruction-following",
+        "train_loss": 0.6,
+        "eval_loss": 0.9,
+        "log_history": log,
+        "command": f"hf-david train --data /home/alice/job --out {model_dir} --token {SECRET}",
+    }
+    (model_dir / cards.TRAINING_MANIFEST).write_text(json.dumps(info))
+    readme = cards.write_model_card(model_dir)
+    assert "Training loss" not in readme.read_text()  # no loss_curve.png (the recipe writes it): no image
+    write_loss_curve(model_dir, log)
+    (model_dir / cards.EVAL_RESULTS).write_text(json.dumps({"superni": {"rougeL": 21.5, "exact_match": 7.25}}))
+    readme = cards.write_model_card(model_dir, repo_id="alice/david-sft")
+    card = ModelCard.load(readme)
+    meta = card.data.to_dict()
+    assert meta["base_model"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert meta["datasets"] == ["alice/wiki-instructions"] and meta["license"] == "cc-by-sa-3.0"
+    assert set(cards.TAGS) <= set(meta["tags"]) and meta["pipeline_tag"] == "text-generation"
+    for needle in (
+        "| learning_rate | 2e-05 |",
+        "| superni | rougeL | 21.5 |",
+        "| eval_loss | 0.9 |",
+        "![Training loss](loss_curve.png)",
+        "dolly.jsonl",
+        "| inherits the corpus licence |",
+        "| output_dir | sft-out |",
+        "It follows instructions",
+        'model="alice/david-sft"',
+    ):
+        assert needle in card.text, needle
+    text = readme.read_text()
+    assert SECRET not in text and "/home/alice" not in text and str(tmp_path) not in text
+
+
+@pytest.mark.parametrize(
+    ("corpus", "spec", "license_meta", "source"),
+    [
+        ("alice/wiki-corpus, split train", "alice/wiki-corpus", {"license": "unknown"}, ["alice/wiki-corpus"]),
+        (
+            "Python reference documentation prose (pydoc_data.topics)",
+            "python-docs",
+            {"license": "other", "license_name": "psf-2.0"},
+            None,
+        ),
+        (
+            "local files: dolma_tests_cc_en_head.jsonl",
+            "/data/dolma_tests_cc_en_head.jsonl",
+            {"license": "odc-by"},
+            None,
+        ),
+    ],
+)
+def test_dataset_card_corpus_source_and_licence(job, corpus, spec, license_meta, source):
+    manifest = json.loads((job / cards.JOB_MANIFEST).read_text())
+    manifest["config"].update(corpus=corpus, full={"corpus": spec})
+    (job / cards.JOB_MANIFEST).write_text(json.dumps(manifest))
+    meta = DatasetCard.load(cards.write_dataset_card(job)).data.to_dict()
+    assert {k: meta.get(k) for k in license_meta} == license_meta
+    assert meta.get("source_datasets") == source
