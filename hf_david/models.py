@@ -111,9 +111,7 @@ def load_model(name_or_path: str, revision: str | None = None, dtype: str = "flo
 
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
-    model = AutoModelForCausalLM.from_pretrained(
-        resolve_model(name_or_path), revision=revision, dtype=DTYPES[dtype]
-    )
+    model = AutoModelForCausalLM.from_pretrained(resolve_model(name_or_path), revision=revision, dtype=DTYPES[dtype])
     model.eval()
     tokenizer = load_tokenizer(name_or_path, revision)
     if model.generation_config.pad_token_id is None:
