@@ -6,7 +6,7 @@ STAMP := .venv/.hf_david_installed
 
 .PHONY: demo test setup lint bench
 
-$(STAMP): pyproject.toml scripts/setup_env.sh
+$(STAMP): pyproject.toml scripts/setup_env.sh scripts/provision_nltk.sh
 	bash scripts/setup_env.sh
 	touch $(STAMP)
 
