@@ -63,9 +63,7 @@ MODEL_IGNORE = [
 LIST_KEYS_TO_UNION = ("tags", "task_categories", "language")
 
 
-def with_retry(
-    fn: Callable[[], T], *, attempts: int = 5, base_delay: float = 1.0, what: str = "request"
-) -> T:
+def with_retry(fn: Callable[[], T], *, attempts: int = 5, base_delay: float = 1.0, what: str = "request") -> T:
     """Call `fn`, retrying transient Hub errors with exponential backoff and jitter."""
     for attempt in range(1, attempts + 1):
         try:
@@ -76,9 +74,7 @@ def with_retry(
             if not transient or attempt == attempts:
                 raise
             delay = base_delay * 2 ** (attempt - 1) * (1 + random.random() / 2)
-            logger.warning(
-                "%s failed (%s); retry %d/%d in %.1fs", what, status or err, attempt, attempts - 1, delay
-            )
+            logger.warning("%s failed (%s); retry %d/%d in %.1fs", what, status or err, attempt, attempts - 1, delay)
             time.sleep(delay)
     raise AssertionError("unreachable")
 
@@ -146,9 +142,7 @@ def _add_dataset_metadata(card: DatasetCard, data, shard_sizes: dict[str, int]) 
     configs, infos = {}, {}
     for split, ds in data.items():
         config_name = "default" if split == "train" else split
-        configs[config_name] = {
-            "data_files": [{"split": split, "path": f"{DATA_DIRS.get(split, split)}/{split}-*"}]
-        }
+        configs[config_name] = {"data_files": [{"split": split, "path": f"{DATA_DIRS.get(split, split)}/{split}-*"}]}
         splits = SplitDict()
         splits.add(SplitInfo(name=split, num_bytes=ds.data.nbytes, num_examples=len(ds)))
         infos[config_name] = DatasetInfo(
@@ -178,52 +172,20 @@ def _commit_dataset(api: HfApi, job_dir: Path, repo_id: str, message: str) -> st
         shards = {split: _write_shards(ds, split, Path(tmp)) for split, ds in data.items()}
         _add_dataset_metadata(card, data, {s: sum(p.stat().st_size for _, p in v) for s, v in shards.items()})
         additions = [CommitOperationAdd(name, str(path)) for files in shards.values() for name, path in files]
-        additions.append(
-            CommitOperationAdd("README.md", cards.sanitize(str(card), _secrets(api)).encode("utf-8"))
-        )
+        additions.append(CommitOperationAdd("README.md", cards.sanitize(str(card), _secrets(api)).encode("utf-8")))
         additions += [
-            CommitOperationAdd(name, str(job_dir / name))
-            for name in cards.DATASET_IMAGES
-            if (job_dir / name).is_file()
+            CommitOperationAdd(name, str(job_dir / name)) for name in cards.DATASET_IMAGES if (job_dir / name).is_file()
         ]
         new_paths = {op.path_in_repo for op in additions}
         remote = api.list_repo_files(repo_id, repo_type="dataset", revision=head)
         stale = [
             path
             for path in remote
-            if path not in new_paths
-            and (path.split("/")[0] in DATA_DIRS.values() or path in cards.DATASET_IMAGES)
+            if path not in new_paths and (path.split("/")[0] in DATA_DIRS.values() or path in cards.DATASET_IMAGES)
         ]
         operations = additions + [CommitOperationDelete(path) for path in stale]
-        info = api.create_commit(
-            repo_id, operations, commit_message=message, repo_type="dataset", parent_commit=head
-        )
+        info = api.create_commit(repo_id, operations, commit_message=message, repo_type="dataset", parent_commit=head)
     return info.oid
-
-
-def push_dataset(
-    job_dir: Path,
-    repo_id: str,
-    *,
-    private: bool = False,
-    token: str | None = None,
-    message: str = "Upload hf_david dataset",
-    base_delay: float = 1.0,
-) -> str:
-    """Publish a generated job folder (train + rejects, card, images) in one commit; returns the commit id."""
-    job_dir = Path(job_dir)
-    cards.write_dataset_card(job_dir, repo_id=repo_id)
-    api = HfApi(token=token)
-    with_retry(
-        lambda: api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True),
-        base_delay=base_delay,
-        what="create_repo",
-    )
-    return with_retry(
-        lambda: _commit_dataset(api, job_dir, repo_id, message),
-        base_delay=base_delay,
-        what=f"push of {repo_id}",
-    )
 
 
 def _commit_model(api: HfApi, model_dir: Path, repo_id: str, message: str) -> str:
@@ -246,32 +208,6 @@ def _commit_model(api: HfApi, model_dir: Path, repo_id: str, message: str) -> st
     return info.oid
 
 
-def push_model(
-    model_dir: Path,
-    repo_id: str,
-    *,
-    private: bool = False,
-    token: str | None = None,
-    message: str = "Upload hf_david model",
-    base_delay: float = 1.0,
-) -> str:
-    """Publish a model folder (weights, tokenizer, card) in one commit; returns the commit id."""
-    model_dir = Path(model_dir)
-    if (model_dir / cards.TRAINING_MANIFEST).is_file():
-        cards.write_model_card(model_dir, repo_id=repo_id)
-    api = HfApi(token=token)
-    with_retry(
-        lambda: api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True),
-        base_delay=base_delay,
-        what="create_repo",
-    )
-    return with_retry(
-        lambda: _commit_model(api, model_dir, repo_id, message),
-        base_delay=base_delay,
-        what=f"push of {repo_id}",
-    )
-
-
 @dataclass(frozen=True)
 class PushResult:
     kind: str  # "dataset" or "model"
@@ -290,13 +226,22 @@ def push(
     """Publish a job or model folder, auto-detected. A bare `name` goes to the token owner's namespace."""
     kind = detect_kind(Path(folder))
     if "/" not in repo_id:
-        repo_id = (
-            f"{with_retry(lambda: HfApi(token=token).whoami(), base_delay=base_delay)['name']}/{repo_id}"
-        )
-    fn = push_dataset if kind == "dataset" else push_model
-    return PushResult(
-        kind, repo_id, fn(Path(folder), repo_id, private=private, token=token, base_delay=base_delay)
+        repo_id = f"{with_retry(lambda: HfApi(token=token).whoami(), base_delay=base_delay)['name']}/{repo_id}"
+    folder = Path(folder)
+    if kind == "dataset":
+        cards.write_dataset_card(folder, repo_id=repo_id)
+    elif (folder / cards.TRAINING_MANIFEST).is_file():
+        cards.write_model_card(folder, repo_id=repo_id)
+    api = HfApi(token=token)
+    with_retry(
+        lambda: api.create_repo(repo_id, repo_type=kind, private=private, exist_ok=True),
+        base_delay=base_delay,
+        what="create_repo",
     )
+    commit = _commit_dataset if kind == "dataset" else _commit_model
+    message = f"Upload hf_david {kind}"
+    oid = with_retry(lambda: commit(api, folder, repo_id, message), base_delay=base_delay, what=f"push of {repo_id}")
+    return PushResult(kind, repo_id, oid)
 
 
 def pull_dataset(repo_id: str, *, revision: str | None = None, token: str | None = None):
