@@ -17,11 +17,12 @@ from pathlib import Path
 
 from datasets import Dataset, DatasetDict, load_dataset, load_from_disk
 
+from hf_david.artifacts import JOB_MANIFEST
+
 COLUMNS = ["instruction", "input", "output", "source"]
 DOLLY_HUB_ID = "databricks/databricks-dolly-15k"
 DOLLY_LICENSE = "cc-by-sa-3.0"
 DOLLY_HELDOUT = range(6200, 6400)
-JOB_MANIFEST = "hf_david_job.json"
 
 
 @dataclass
@@ -96,8 +97,9 @@ def load_dolly(source: str = DOLLY_HUB_ID) -> Dataset:
     if "dolly_row" not in ds.column_names:
         ds = ds.add_column("dolly_row", list(range(len(ds))))
     context = "context" if "context" in ds.column_names else None
-    return normalize(ds, instruction="instruction", output="response", input=context, source=source,
-                     keep=("dolly_row",))
+    return normalize(
+        ds, instruction="instruction", output="response", input=context, source=source, keep=("dolly_row",)
+    )
 
 
 def split_heldout(ds: Dataset, heldout: range = DOLLY_HELDOUT) -> tuple[Dataset, Dataset]:
@@ -127,7 +129,7 @@ def load_generated(job_dir: str | Path) -> tuple[Dataset, dict]:
         raise ValueError(f"{job_dir}: expected a DatasetDict with a 'train' split")
     manifest_path = job_dir / JOB_MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    ds = normalize(data["train"], instruction="instruction", output="output", input="input",
-                   source=f"hf-david:{job_dir.name}")
+    ds = normalize(
+        data["train"], instruction="instruction", output="output", input="input", source=f"hf-david:{job_dir.name}"
+    )
     return ds, manifest
-

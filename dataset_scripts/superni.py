@@ -44,8 +44,7 @@ def _check_row(row: dict, where: str) -> dict:
         raise ValueError(f"{where}: field 'references' must be a non-empty list of strings")
     examples = row["positive_examples"]
     if not isinstance(examples, list) or not all(
-        isinstance(e, dict) and isinstance(e.get("input"), str) and isinstance(e.get("output"), str)
-        for e in examples
+        isinstance(e, dict) and isinstance(e.get("input"), str) and isinstance(e.get("output"), str) for e in examples
     ):
         raise ValueError(f"{where}: field 'positive_examples' must be a list of {{input, output}} strings")
     return {
@@ -137,9 +136,7 @@ def _end(text: str) -> str:
     return text if text and text[-1] in string.punctuation else text + "."
 
 
-def tk_instruct_prompt(
-    row: dict, setting: str = "def+2pos", fits: Callable[[str], bool] | None = None
-) -> str:
+def tk_instruct_prompt(row: dict, setting: str = "def+2pos", fits: Callable[[str], bool] | None = None) -> str:
     """The Tk-Instruct source text for one instance.
 
     `fits(text)` mirrors the collator's length rule: a positive example is added only while the prompt

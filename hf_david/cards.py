@@ -20,10 +20,9 @@ from typing import Any
 
 from huggingface_hub import DatasetCard, DatasetCardData, ModelCard, ModelCardData
 
+from hf_david.artifacts import JOB_MANIFEST, TRAINING_MANIFEST
 from model_cards import DATASET_CARD_TEMPLATE, MODEL_CARD_TEMPLATE
 
-JOB_MANIFEST = "hf_david_job.json"
-TRAINING_MANIFEST = "hf_david_training.json"
 EVAL_RESULTS = "eval_results.json"
 PPL_HISTOGRAM = "hf_david_ppl_histogram.png"
 LEVEL_CHART = "hf_david_levels.png"

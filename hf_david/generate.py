@@ -16,12 +16,12 @@ from pathlib import Path
 
 import torch
 
+from hf_david.artifacts import GENERATOR_TASK, TRAINING_MANIFEST
 from hf_david.models import DEFAULT_MODEL, load_model, resolve_model
 from hf_david.prompts import INSTRUCTION_GENERATION, PromptTemplate, load_prompt
 from hf_david.sampling import PrefixCache, sample
 from hf_david.transform import Transform, derive_seed, live_rows, with_rejects
 
-TRAINING_MANIFEST = "hf_david_training.json"
 _PREFIX = re.compile(r"^(?:#+\s*)?(?:instruction|question|task)\s*:\s*", re.IGNORECASE)
 _META = re.compile(
     r"^(?:(?:this|the|that) (?:response|instruction|answer|passage|text|sentence|question)\b|i'?m sorry|"
@@ -65,7 +65,7 @@ class GenerateConfig:
 def is_trained_generator(model: str) -> bool:
     """True for a model directory written by `hf-david train-generator`."""
     manifest = Path(resolve_model(model)) / TRAINING_MANIFEST
-    return manifest.is_file() and json.loads(manifest.read_text()).get("task") == "instruction-generator"
+    return manifest.is_file() and json.loads(manifest.read_text()).get("task") == GENERATOR_TASK
 
 
 def _ngrams(text: str, n: int = 4) -> set[tuple[str, ...]]:

@@ -28,11 +28,11 @@ from datasets import Dataset, DatasetDict, Features, Sequence, Value, load_from_
 from tqdm.auto import tqdm
 
 from dataset_scripts.corpus import BUILTIN, Corpus
+from hf_david.artifacts import JOB_MANIFEST as MANIFEST
 from hf_david.pipeline import ExtractThenGenerate, ExtractThenGenerateConfig
 from hf_david.transform import REJECT_REASON, REJECT_STAGE, StageStats, config_hash
 from hf_david.transform import Transform as Stage
 
-MANIFEST = "hf_david_job.json"
 SHARDS = "shards"
 SLICE = 16  # rows per stage call: the granularity of progress bars and of exception isolation
 

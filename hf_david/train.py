@@ -36,13 +36,12 @@ from dataset_scripts.seed import (
     load_generated,
     split_heldout,
 )
+from hf_david.artifacts import GENERATOR_TASK, TRAINING_MANIFEST
 from hf_david.models import DEFAULT_MODEL, load_tokenizer, resolve_model
 from hf_david.prompts import INSTRUCTION_GENERATION
 from hf_david.train_data import mix, to_flipped, to_following
 
-TRAINING_MANIFEST = "hf_david_training.json"
 LOSS_CURVE = "loss_curve.png"
-GENERATOR_TASK = "instruction-generator"
 FOLLOWING_TASK = "instruction-following"
 
 
@@ -109,8 +108,12 @@ class FollowingConfig(RecipeConfig):
 def load_seed(config: RecipeConfig) -> tuple[Dataset, Dataset | None, DataSource]:
     """(train, eval, provenance) of the seed data; Dolly's held-out rows never reach the train split."""
     if config.instruction_column:
-        ds = load_columns(config.seed_data, instruction=config.instruction_column,
-                          output=config.output_column, input=config.input_column)
+        ds = load_columns(
+            config.seed_data,
+            instruction=config.instruction_column,
+            output=config.output_column,
+            input=config.input_column,
+        )
         if config.eval_rows:
             parts = ds.train_test_split(test_size=config.eval_rows, seed=config.seed)
             train, held = parts["train"], parts["test"]
@@ -138,8 +141,14 @@ def build_following_data(config: FollowingConfig) -> tuple[Dataset, Dataset | No
         ds, manifest = load_generated(job)
         generated.append(ds)
         corpus = (manifest.get("config") or {}).get("corpus", "unknown corpus")
-        gen_sources.append(DataSource(name=Path(job).name, source=f"hf-david generate ({corpus})", rows=len(ds),
-                                      license="inherits the corpus licence"))
+        gen_sources.append(
+            DataSource(
+                name=Path(job).name,
+                source=f"hf-david generate ({corpus})",
+                rows=len(ds),
+                license="inherits the corpus licence",
+            )
+        )
     gen = concatenate_datasets(generated) if generated else None
     mixed = mix(seed, gen, config.generated_fraction, config.seed)
     counts = {s: 0 for s in set(mixed["source"])}
@@ -205,8 +214,13 @@ def make_trainer(config: RecipeConfig, train: Dataset, eval_ds: Dataset | None):
     if config.lora:
         from peft import LoraConfig
 
-        peft_config = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                                 target_modules=_lora_targets(model, config.lora_layers), task_type="CAUSAL_LM")
+        peft_config = LoraConfig(
+            r=config.lora_r,
+            lora_alpha=config.lora_alpha,
+            lora_dropout=config.lora_dropout,
+            target_modules=_lora_targets(model, config.lora_layers),
+            task_type="CAUSAL_LM",
+        )
     return SFTTrainer(
         model=model,
         args=sft_config(config, eval_ds is not None),
@@ -218,16 +232,21 @@ def make_trainer(config: RecipeConfig, train: Dataset, eval_ds: Dataset | None):
 
 
 def _lora_targets(model, top_layers: int | None) -> str | list[str]:
-    """"all-linear", or the names of the linear modules inside the top `top_layers` transformer layers."""
+    """ "all-linear", or the names of the linear modules inside the top `top_layers` transformer layers."""
     if not top_layers:
         return "all-linear"
     n = model.config.num_hidden_layers
     if not 0 < top_layers <= n:
         raise ValueError(f"lora_layers must be in 1..{n}, got {top_layers}")
     keep = {str(i) for i in range(n - top_layers, n)}
-    return [name for name, module in model.named_modules()
-            if isinstance(module, torch.nn.Linear) and (parts := name.split(".layers.")) and len(parts) == 2
-            and parts[1].split(".")[0] in keep]
+    return [
+        name
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear)
+        and (parts := name.split(".layers."))
+        and len(parts) == 2
+        and parts[1].split(".")[0] in keep
+    ]
 
 
 def train(config: RecipeConfig, command: str | None = None) -> Path:
@@ -267,8 +286,10 @@ def train(config: RecipeConfig, command: str | None = None) -> Path:
         "datasets": [s.to_dict() for s in sources],
         "train_rows": len(train_ds),
         "eval_rows": len(eval_ds) if eval_ds is not None else 0,
-        "hyperparameters": {**asdict(config), "effective_batch_size":
-                            config.per_device_train_batch_size * config.gradient_accumulation_steps},
+        "hyperparameters": {
+            **asdict(config),
+            "effective_batch_size": config.per_device_train_batch_size * config.gradient_accumulation_steps,
+        },
         "seed": config.seed,
         "train_loss": train_losses[-1] if train_losses else None,
         "train_loss_mean": result.training_loss,
@@ -341,8 +362,9 @@ def add_config_arguments(parser, config_cls: type) -> None:
         flag = "--" + f.name.replace("_", "-")
         help_text = f"default: {f.default if f.default is not MISSING else '[]'}"
         if kind is bool:
-            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
-                                help=help_text)
+            parser.add_argument(
+                flag, dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text
+            )
         elif typing.get_origin(kind) is list:
             parser.add_argument(flag, dest=f.name, nargs="*", default=argparse.SUPPRESS, help=help_text)
         else:

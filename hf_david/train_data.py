@@ -74,8 +74,9 @@ def mix(seed: Dataset | None, generated: Dataset | None, generated_fraction: flo
         else:
             take_seed, take_gen = round(n_gen * (1 - generated_fraction) / generated_fraction), n_gen
     if take_seed + take_gen == 0:
-        raise ValueError(f"nothing to train on: {n_seed} seed rows, {n_gen} generated rows, "
-                         f"generated_fraction={generated_fraction}")
+        raise ValueError(
+            f"nothing to train on: {n_seed} seed rows, {n_gen} generated rows, generated_fraction={generated_fraction}"
+        )
     rng = random.Random(rng_seed)
     parts = []
     for ds, n in ((seed, take_seed), (generated, take_gen)):

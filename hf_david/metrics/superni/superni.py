@@ -161,9 +161,7 @@ class Superni(evaluate.Metric):
                 raise ValueError(f"superni: row {row} has no references")
             prediction = prediction or ""
             em.append(max(float(normalize_answer(prediction) == normalize_answer(g)) for g in golds))
-            rouge.append(
-                max(float(scorer.score(target=g, prediction=prediction)["rougeL"].fmeasure) for g in golds)
-            )
+            rouge.append(max(float(scorer.score(target=g, prediction=prediction)["rougeL"].fmeasure) for g in golds))
         result: dict = _aggregate(em, rouge)
         if categories is not None:
             result["per_category"] = _grouped(["_".join(c.lower().split()) for c in categories], em, rouge)
