@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 
 from dataset_scripts.corpus import BUILTIN, python_docs_paragraphs
-from hf_david.extract import ExtractConfig
-from hf_david.filter import FilterConfig
-from hf_david.generate import GenerateConfig
 from hf_david.job import Job, JobConfig
 from hf_david.models import DEFAULT_MODEL
-from hf_david.pipeline import ExtractThenGenerate, ExtractThenGenerateConfig
+from hf_david.stages.extract import ExtractConfig
+from hf_david.stages.filter import FilterConfig
+from hf_david.stages.generate import GenerateConfig
+from hf_david.stages.pipeline import ExtractThenGenerate, ExtractThenGenerateConfig
 
 
 def main() -> None:

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import torch
 
-from hf_david.filter import encode_pair, score_outputs
-from hf_david.generate import GenerateConfig, GenerateInstructions
 from hf_david.models import DEFAULT_MODEL, load_model
 from hf_david.prompts import load_prompt
+from hf_david.stages.filter import encode_pair, score_outputs
+from hf_david.stages.generate import GenerateConfig, GenerateInstructions
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "passages" / "wikitext2_test_paragraphs.jsonl"
 

@@ -6,7 +6,7 @@ few-shot demos only for the untrained model). Two measures:
 
 * ROUGE-L F (rouge_score, use_stemmer=True) between the generated and the true instruction;
 * perplexity of the true response given the generated instruction, under one fixed scorer
-  (`hf_david.filter.score_outputs`, default: the untrained embedded model). The true instruction's
+  (`hf_david.stages.filter.score_outputs`, default: the untrained embedded model). The true instruction's
   perplexity is reported as a reference point.
 
 Usage:
@@ -29,9 +29,9 @@ from datasets import Dataset
 from rouge_score import rouge_scorer
 
 from dataset_scripts.seed import load_dolly, split_heldout
-from hf_david.filter import score_outputs
-from hf_david.generate import GenerateConfig, GenerateInstructions
 from hf_david.models import DEFAULT_MODEL
+from hf_david.stages.filter import score_outputs
+from hf_david.stages.generate import GenerateConfig, GenerateInstructions
 
 SHARED_DOLLY = (
     Path(__file__).resolve().parents[2]
@@ -113,8 +113,10 @@ def compare(args: argparse.Namespace) -> None:
     for r in (a, b):
         paired = [r["ppl_per_row"][i] for i in both if math.isfinite(r["ppl_per_row"][i])]
         geo = math.exp(statistics.mean(math.log(p) for p in paired))
-        print(f"| {r['generator']} | {r['rougeL_mean']:.2f} | {r['usable_instructions']}/{r['rows']} | "
-              f"{r['ppl_mean']:.2f} | {r['ppl_median']:.2f} | {statistics.median(paired):.2f} | {geo:.2f} |")
+        print(
+            f"| {r['generator']} | {r['rougeL_mean']:.2f} | {r['usable_instructions']}/{r['rows']} | "
+            f"{r['ppl_mean']:.2f} | {r['ppl_median']:.2f} | {statistics.median(paired):.2f} | {geo:.2f} |"
+        )
     wins = sum(a["ppl_per_row"][i] < b["ppl_per_row"][i] for i in both)
     print(f"{a['generator']} has the lower perplexity on {wins}/{len(both)} rows scored for both")
 

@@ -1,4 +1,4 @@
-"""Jinja templates for the cards hf_david writes (rendered by `hf_david.cards` with huggingface_hub)."""
+"""Jinja templates for the cards hf_david writes (rendered by `hf_david.publish.cards` with huggingface_hub)."""
 
 from __future__ import annotations
 

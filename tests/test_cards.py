@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import DatasetCard, ModelCard
 
-from hf_david import cards
+from hf_david.publish import cards
 
 SECRET = "hf_" + "Zq8" * 10
 LEVELS = ("passage", "keywords", "sentence", "fragment")

@@ -48,11 +48,11 @@ def test_hub_corpus_is_streamed(hub, tiny_model, tmp_path):
     takes only `max_passages` rows of it."""
     import datasets
 
-    from hf_david.extract import ExtractConfig
-    from hf_david.filter import FilterConfig
-    from hf_david.generate import GenerateConfig
     from hf_david.job import Job, JobConfig
-    from hf_david.pipeline import ExtractThenGenerateConfig
+    from hf_david.stages.extract import ExtractConfig
+    from hf_david.stages.filter import FilterConfig
+    from hf_david.stages.generate import GenerateConfig
+    from hf_david.stages.pipeline import ExtractThenGenerateConfig
 
     texts = [f"Passage number {i} talks about rivers. Rivers flow to the sea. The sea is salty." for i in range(20)]
     datasets.Dataset.from_dict({"body": texts}).push_to_hub("alice/river-corpus", token="alice-write")

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from hf_david.extract import Extract, ExtractConfig, check_text, source_id
-from hf_david.transform import REJECT_REASON, REJECT_STAGE
+from hf_david.stages.base import REJECT_REASON, REJECT_STAGE
+from hf_david.stages.extract import Extract, ExtractConfig, check_text, source_id
 
 PASSAGE = (
     "The Amazon is the largest river by discharge. It flows through Peru, Colombia and Brazil. "

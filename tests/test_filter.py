@@ -2,9 +2,9 @@ import math
 
 import torch
 
-from hf_david.filter import FilterConfig, PerplexityFilter, encode_pair, score_outputs
 from hf_david.models import load_model
-from hf_david.transform import REJECT_REASON, REJECT_STAGE
+from hf_david.stages.base import REJECT_REASON, REJECT_STAGE
+from hf_david.stages.filter import FilterConfig, PerplexityFilter, encode_pair, score_outputs
 
 
 def test_only_output_tokens_are_scored(tiny_model):

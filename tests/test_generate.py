@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from hf_david.generate import GenerateConfig, GenerateInstructions, clean_candidate, is_trained_generator
 from hf_david.models import load_tokenizer
-from hf_david.transform import REJECT_REASON, REJECT_STAGE
+from hf_david.stages.base import REJECT_REASON, REJECT_STAGE
+from hf_david.stages.generate import GenerateConfig, GenerateInstructions, clean_candidate, is_trained_generator
 
 OUTPUTS = ["Paris is the capital of France.", "Boil the pasta for ten minutes, then drain it."]
 

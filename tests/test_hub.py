@@ -12,9 +12,9 @@ from huggingface_hub import DatasetCard, HfApi, ModelCard, hf_hub_download, meta
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 from test_cards import make_job, write_loss_curve
 
-from hf_david import cards
-from hf_david import hub as david_hub
 from hf_david.cli import main as cli
+from hf_david.publish import cards
+from hf_david.publish import hub as david_hub
 
 WIKI = "passages/wikitext2_test_paragraphs.jsonl"
 WRITE, READ, OTHER = "alice-write", "alice-read", "bob-write"

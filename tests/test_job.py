@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from datasets import load_from_disk
 
-from hf_david.extract import ExtractConfig
-from hf_david.filter import FilterConfig
-from hf_david.generate import GenerateConfig
 from hf_david.job import MANIFEST, Job, JobConfig, JobError
-from hf_david.pipeline import ExtractThenGenerateConfig
+from hf_david.stages.extract import ExtractConfig
+from hf_david.stages.filter import FilterConfig
+from hf_david.stages.generate import GenerateConfig
+from hf_david.stages.pipeline import ExtractThenGenerateConfig
 
 
 @pytest.fixture(scope="module")

@@ -2,11 +2,11 @@ import datasets
 import pytest
 from datasets.fingerprint import Hasher
 
-from hf_david.extract import ExtractConfig
-from hf_david.filter import FilterConfig
-from hf_david.generate import GenerateConfig
-from hf_david.pipeline import ExtractThenGenerate, ExtractThenGenerateConfig
-from hf_david.transform import REJECT_STAGE
+from hf_david.stages.base import REJECT_STAGE
+from hf_david.stages.extract import ExtractConfig
+from hf_david.stages.filter import FilterConfig
+from hf_david.stages.generate import GenerateConfig
+from hf_david.stages.pipeline import ExtractThenGenerate, ExtractThenGenerateConfig
 
 TEXTS = [
     "Rivers carry water to the sea. They shape valleys over millions of years. Floods enrich the soil nearby.",

@@ -1,7 +1,7 @@
 import torch
 
 from hf_david.models import load_model
-from hf_david.sampling import PrefixCache, sample, shared_prefix_length
+from hf_david.models.sampling import PrefixCache, sample, shared_prefix_length
 
 
 def test_shared_prefix_leaves_each_prompt_a_token():

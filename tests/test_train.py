@@ -12,9 +12,9 @@ from datasets import Dataset, DatasetDict
 
 from dataset_scripts.seed import load_dolly
 from hf_david.cli import main
-from hf_david.generate import GenerateConfig, GenerateInstructions, is_trained_generator
 from hf_david.models import load_tokenizer
 from hf_david.prompts import load_prompt
+from hf_david.stages.generate import GenerateConfig, GenerateInstructions, is_trained_generator
 from hf_david.train import (
     FollowingConfig,
     GeneratorConfig,
@@ -23,7 +23,7 @@ from hf_david.train import (
     make_trainer,
     train,
 )
-from hf_david.train_data import mix, to_flipped, to_following
+from hf_david.train.data import mix, to_flipped, to_following
 
 DOLLY_FILE = "dolly/dolly15k_rows0-6399_instruction_response_ascii.jsonl"
 FAST = {"logging_steps": 1, "save_steps": 1000, "eval_steps": 1000, "warmup_steps": 0}

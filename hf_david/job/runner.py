@@ -29,9 +29,9 @@ from tqdm.auto import tqdm
 
 from dataset_scripts.corpus import BUILTIN, Corpus
 from hf_david.artifacts import JOB_MANIFEST as MANIFEST
-from hf_david.pipeline import ExtractThenGenerate, ExtractThenGenerateConfig
-from hf_david.transform import REJECT_REASON, REJECT_STAGE, StageStats, config_hash
-from hf_david.transform import Transform as Stage
+from hf_david.stages.base import REJECT_REASON, REJECT_STAGE, StageStats, config_hash
+from hf_david.stages.base import Transform as Stage
+from hf_david.stages.pipeline import ExtractThenGenerate, ExtractThenGenerateConfig
 
 SHARDS = "shards"
 SLICE = 16  # rows per stage call: the granularity of progress bars and of exception isolation
@@ -316,7 +316,7 @@ class Job:
         self.manifest.update(status="complete", stats=_total_stats(shards), counts=_counts(shards, data))
         _write_json(self.out / MANIFEST, self.manifest)
         shutil.rmtree(self.out / SHARDS)
-        from hf_david.cards import write_dataset_card
+        from hf_david.publish.cards import write_dataset_card
 
         write_dataset_card(self.out)
         return data

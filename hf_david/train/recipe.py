@@ -39,7 +39,7 @@ from dataset_scripts.seed import (
 from hf_david.artifacts import GENERATOR_TASK, TRAINING_MANIFEST
 from hf_david.models import DEFAULT_MODEL, load_tokenizer, resolve_model
 from hf_david.prompts import INSTRUCTION_GENERATION
-from hf_david.train_data import mix, to_flipped, to_following
+from hf_david.train.data import mix, to_flipped, to_following
 
 LOSS_CURVE = "loss_curve.png"
 FOLLOWING_TASK = "instruction-following"
@@ -304,7 +304,7 @@ def train(config: RecipeConfig, command: str | None = None) -> Path:
     plot_loss_curve(history, out / LOSS_CURVE)
     if not config.keep_checkpoints:
         shutil.rmtree(ckpt_dir, ignore_errors=True)
-    from hf_david.cards import write_model_card
+    from hf_david.publish.cards import write_model_card
 
     write_model_card(out)
     return out

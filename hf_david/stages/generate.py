@@ -18,9 +18,9 @@ import torch
 
 from hf_david.artifacts import GENERATOR_TASK, TRAINING_MANIFEST
 from hf_david.models import DEFAULT_MODEL, load_model, resolve_model
+from hf_david.models.sampling import PrefixCache, sample
 from hf_david.prompts import INSTRUCTION_GENERATION, PromptTemplate, load_prompt
-from hf_david.sampling import PrefixCache, sample
-from hf_david.transform import Transform, derive_seed, live_rows, with_rejects
+from hf_david.stages.base import Transform, derive_seed, live_rows, with_rejects
 
 _PREFIX = re.compile(r"^(?:#+\s*)?(?:instruction|question|task)\s*:\s*", re.IGNORECASE)
 _META = re.compile(

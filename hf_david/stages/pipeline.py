@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hf_david.extract import Extract, ExtractConfig
-from hf_david.filter import FilterConfig, PerplexityFilter
-from hf_david.generate import GenerateConfig, GenerateInstructions
-from hf_david.transform import Transform
+from hf_david.stages.base import Transform
+from hf_david.stages.extract import Extract, ExtractConfig
+from hf_david.stages.filter import FilterConfig, PerplexityFilter
+from hf_david.stages.generate import GenerateConfig, GenerateInstructions
 
 
 @dataclass

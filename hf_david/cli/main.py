@@ -8,11 +8,11 @@ from pathlib import Path
 
 
 def _run_generate(args: argparse.Namespace) -> int:
-    from hf_david.extract import ExtractConfig
-    from hf_david.filter import FilterConfig
-    from hf_david.generate import GenerateConfig
     from hf_david.job import Job, JobConfig, JobError
-    from hf_david.pipeline import ExtractThenGenerateConfig
+    from hf_david.stages.extract import ExtractConfig
+    from hf_david.stages.filter import FilterConfig
+    from hf_david.stages.generate import GenerateConfig
+    from hf_david.stages.pipeline import ExtractThenGenerateConfig
 
     try:
         pipeline = ExtractThenGenerateConfig(
@@ -75,8 +75,8 @@ def summary(manifest: dict, data) -> str:
 
 def _add_generate(sub) -> None:
     from dataset_scripts.corpus import BUILTIN
-    from hf_david.extract import LEVELS
     from hf_david.models import DEFAULT_MODEL
+    from hf_david.stages.extract import LEVELS
 
     p = sub.add_parser("generate", help="make instruction data from unlabeled passages (extract-then-generate)")
     p.add_argument(
@@ -111,7 +111,7 @@ def _add_generate(sub) -> None:
 
 
 def _run_push(args: argparse.Namespace) -> int:
-    from hf_david.hub import push
+    from hf_david.publish.hub import push
 
     result = push(Path(args.folder), args.repo_id, private=args.private, token=args.token)
     print(f"Pushed {result.kind} {args.folder} to {result.url} (commit {result.commit[:8]})")
@@ -128,7 +128,7 @@ def _add_push(sub) -> None:
 
 
 def _run_pull(args: argparse.Namespace) -> int:
-    from hf_david.hub import pull_dataset
+    from hf_david.publish.hub import pull_dataset
 
     data = pull_dataset(args.repo_id, revision=args.revision, token=args.token)
     data.save_to_disk(args.out)

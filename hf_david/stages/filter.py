@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from hf_david.models import DEFAULT_MODEL, load_model
-from hf_david.transform import StageStats, Transform, live_rows, with_rejects
+from hf_david.stages.base import StageStats, Transform, live_rows, with_rejects
 
 
 @dataclass

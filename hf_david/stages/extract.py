@@ -23,7 +23,7 @@ import yake
 
 from hf_david.models import DEFAULT_MODEL, load_model, load_tokenizer
 from hf_david.prompts import FRAGMENT_EXTRACTION, load_prompt
-from hf_david.transform import REJECT_REASON, REJECT_STAGE, Transform, derive_seed
+from hf_david.stages.base import REJECT_REASON, REJECT_STAGE, Transform, derive_seed
 
 LEVELS = ("passage", "keywords", "sentence", "fragment")
 

@@ -37,7 +37,7 @@ from huggingface_hub import (
 )
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
 
-from hf_david import cards
+from hf_david.publish import cards
 
 logger = logging.getLogger(__name__)
 

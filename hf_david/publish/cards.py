@@ -241,7 +241,7 @@ def _stage_rows(manifest: dict) -> list[list[str]]:
 
 
 def dataset_card_data(job_dir: Path) -> tuple[dict, Any]:
-    """The manifest and the DatasetDict of a job folder (shared with `hf_david.hub`)."""
+    """The manifest and the DatasetDict of a job folder (shared with `hf_david.publish.hub`)."""
     return _read_json(job_dir / JOB_MANIFEST), _load_splits(job_dir)
 
 

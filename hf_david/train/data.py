@@ -16,8 +16,8 @@ import random
 
 from datasets import Dataset, concatenate_datasets
 
-from hf_david.filter import user_turn
 from hf_david.prompts import INSTRUCTION_GENERATION, PromptTemplate, load_prompt
+from hf_david.stages.filter import user_turn
 
 
 def flipped_example(template: PromptTemplate, instruction: str, output: str, context: str = "") -> dict:

@@ -1,0 +1,3 @@
+from hf_david.cli.main import main
+
+__all__ = ["main"]

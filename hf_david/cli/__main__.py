@@ -1,0 +1,5 @@
+import sys
+
+from hf_david.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,3 @@
+from hf_david.job.runner import MANIFEST, Job, JobConfig, JobError
+
+__all__ = ["MANIFEST", "Job", "JobConfig", "JobError"]
