@@ -30,7 +30,9 @@ os.environ.update(
 for _name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE"):
     os.environ.pop(_name, None)
 
-SHARED_DATA = Path(os.environ.get("HF_DAVID_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+FIXTURES = Path(__file__).resolve().parent / "fixtures"  # small slices of real data; see fixtures/README.md
+WIKITEXT = FIXTURES / "wikitext2_test_paragraphs_head40.jsonl"
+DOLLY = FIXTURES / "dolly15k_rows0-99_6200-6399.jsonl"
 
 
 def build_tiny_model(path: Path, seed: int = 0) -> Path:
@@ -80,8 +82,3 @@ def hub():
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"shared data folder not found at {SHARED_DATA} (set HF_DAVID_SHARED_DATA)")
-    return SHARED_DATA
