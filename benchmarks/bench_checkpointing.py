@@ -19,10 +19,7 @@ from pathlib import Path
 from dataset_scripts.corpus import BUILTIN, python_docs_paragraphs
 from hf_david.job import Job, JobConfig
 from hf_david.models import DEFAULT_MODEL
-from hf_david.stages.extract import ExtractConfig
-from hf_david.stages.filter import FilterConfig
-from hf_david.stages.generate import GenerateConfig
-from hf_david.stages.pipeline import ExtractThenGenerate, ExtractThenGenerateConfig
+from hf_david.stages import ExtractThenGenerate, PipelineConfig
 
 
 def main() -> None:
@@ -32,11 +29,8 @@ def main() -> None:
     parser.add_argument("--shard-size", type=int, default=2)
     args = parser.parse_args()
 
-    pipeline = ExtractThenGenerateConfig(
-        extract=ExtractConfig(model=args.model, levels=("passage", "keywords", "sentence")),
-        generate=GenerateConfig(model=args.model, k=2, max_new_tokens=32),
-        filter=FilterConfig(model=args.model),
-    )
+    settings = {"model": args.model, "levels": ["passage", "keywords", "sentence"], "k": 2, "max_new_tokens": 32}
+    pipeline = PipelineConfig(**settings)
     rows = list(itertools.islice(python_docs_paragraphs(), args.passages))
     batch = {"text": [r["text"] for r in rows], "id": [r["id"] for r in rows]}
     ExtractThenGenerate(pipeline)({k: v[:1] for k, v in batch.items()})  # warm-up: load models
@@ -46,7 +40,7 @@ def main() -> None:
     without = time.perf_counter() - start
 
     with tempfile.TemporaryDirectory() as tmp:
-        config = JobConfig(corpus=BUILTIN, max_passages=args.passages, shard_size=args.shard_size, pipeline=pipeline)
+        config = JobConfig(corpus=BUILTIN, max_passages=args.passages, shard_size=args.shard_size, **settings)
         start = time.perf_counter()
         data = Job(config, Path(tmp) / "job").run()
         with_ckpt = time.perf_counter() - start

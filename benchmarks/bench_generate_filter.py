@@ -6,12 +6,16 @@ Prints, on the same inputs:
 - the machine's fp32 and bf16 matmul GFLOP/s, and the filter's model FLOP/s as a fraction of fp32;
 - peak RSS.
 
-Usage: .venv/bin/python benchmarks/bench_generate_filter.py [--rows 8] [--k 4] [--model smollm2-135m-instruct]
+The outputs are the first two sentences of long passages: WikiText-style paragraphs from `--passages FILE`
+(a jsonl with a `text` column), else the prose of Python's reference docs shipped with Python.
+
+Usage: .venv/bin/python benchmarks/bench_generate_filter.py [--passages FILE.jsonl] [--rows 8] [--k 4] [--model ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import time
@@ -19,19 +23,20 @@ from pathlib import Path
 
 import torch
 
-from hf_david.models import DEFAULT_MODEL, load_model
+from dataset_scripts.corpus import python_docs_paragraphs
+from hf_david.models import DEFAULT_MODEL, encode_pair, load_model, score_outputs
 from hf_david.prompts import load_prompt
-from hf_david.stages.filter import encode_pair, score_outputs
 from hf_david.stages.generate import GenerateConfig, GenerateInstructions
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "passages" / "wikitext2_test_paragraphs.jsonl"
 
-
-def outputs(n: int) -> list[str]:
-    """The first sentence-ish spans of WikiText paragraphs: realistic outputs of 20-60 tokens."""
-    rows = [json.loads(line)["text"] for line in SHARED.open()]
-    spans = [". ".join(t.split(". ")[:2]).strip() for t in rows if len(t) > 300]
-    return spans[:n]
+def outputs(n: int, passages: Path | None) -> list[str]:
+    """The first two sentences of long paragraphs: realistic outputs of 20-60 tokens."""
+    if passages is not None:
+        texts = (json.loads(line)["text"] for line in passages.open())
+    else:
+        texts = (row["text"] for row in python_docs_paragraphs())
+    spans = (". ".join(t.split(". ")[:2]).strip() for t in texts if len(t) > 300)
+    return list(itertools.islice(spans, n))
 
 
 def matmul_gflops(dtype: torch.dtype, n: int = 1024, repeats: int = 20) -> float:
@@ -49,7 +54,7 @@ def naive_generate(model, tokenizer, texts: list[str], k: int, max_new_tokens: i
     tokens = 0
     for text in texts:
         enc = tokenizer.apply_chat_template(
-            prompt.messages(text), add_generation_prompt=True, return_tensors="pt", return_dict=True
+            prompt.messages(output=text, context=""), add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
         out = model.generate(
             **enc, do_sample=True, temperature=0.9, top_p=0.95, num_return_sequences=k, max_new_tokens=max_new_tokens
@@ -78,13 +83,14 @@ def timed(fn, *args, **kwargs):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--passages", type=Path, default=None, help="jsonl with a `text` column")
     parser.add_argument("--rows", type=int, default=8)
     parser.add_argument("--k", type=int, default=4)
     parser.add_argument("--max-new-tokens", type=int, default=32)
     args = parser.parse_args()
 
     model, tokenizer = load_model(args.model)
-    texts = outputs(args.rows)
+    texts = outputs(args.rows, args.passages)
     print(f"model {args.model}, {len(texts)} outputs, K={args.k}, torch threads {torch.get_num_threads()}")
 
     gen = GenerateInstructions(GenerateConfig(model=args.model, k=args.k, max_new_tokens=args.max_new_tokens))

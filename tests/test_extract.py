@@ -1,9 +1,10 @@
 import json
 
 import pytest
+from conftest import WIKITEXT
 
-from hf_david.stages.base import REJECT_REASON, REJECT_STAGE
 from hf_david.stages.extract import Extract, ExtractConfig, check_text, source_id
+from hf_david.stages.rejects import REJECT_DETAIL, REJECT_REASON, REJECT_STAGE
 
 PASSAGE = (
     "The Amazon is the largest river by discharge. It flows through Peru, Colombia and Brazil. "
@@ -48,7 +49,8 @@ def test_bad_rows_are_rejected_with_reasons(tiny_model):
     extract = Extract(ExtractConfig(model=tiny_model, levels=("passage",)))
     texts = [PASSAGE, None, 42, "   ", "\x00\x01\x02binary\x03\x04" * 10]
     out = rows(extract({"text": texts}))
-    assert [r[REJECT_REASON] for r in out] == [
+    assert [r[REJECT_REASON] for r in out] == ["", "text_missing", "text_not_string", "text_empty", "text_binary"]
+    assert [r[REJECT_DETAIL] for r in out] == [
         "",
         "text is None",
         "text is int, not str",
@@ -57,7 +59,7 @@ def test_bad_rows_are_rejected_with_reasons(tiny_model):
     ]
     assert [r[REJECT_STAGE] for r in out] == ["", "extract", "extract", "extract", "extract"]
     assert extract.stats.rows_in == 5 and extract.stats.rows_out == 1
-    assert sum(extract.stats.rejects.values()) == 4
+    assert sum(1 for r in out if r[REJECT_STAGE]) == 4
 
 
 def test_missing_column_is_named(tiny_model):
@@ -71,7 +73,8 @@ def test_long_passages_truncate_or_skip(tiny_model):
     out = truncated({"text": [long]})
     assert out[REJECT_STAGE] == [""] and long.startswith(out["context"][0]) and len(out["context"][0]) < len(long)
     skipped = Extract(ExtractConfig(model=tiny_model, levels=("passage",), max_passage_tokens=60, long_passages="skip"))
-    assert skipped({"text": [long]})[REJECT_REASON] == ["passage longer than 60 tokens"]
+    out = skipped({"text": [long]})
+    assert out[REJECT_REASON] == ["passage_too_long"] and out[REJECT_DETAIL] == ["passage longer than 60 tokens"]
 
 
 def test_output_token_limits(tiny_model):
@@ -92,8 +95,8 @@ def test_config_validation():
         ExtractConfig(long_passages="drop")
 
 
-def test_real_wikitext_passages(tiny_model, shared_data):
-    with open(shared_data / "passages" / "wikitext2_test_paragraphs.jsonl") as fh:
+def test_real_wikitext_passages(tiny_model):
+    with open(WIKITEXT) as fh:
         texts = [json.loads(line)["text"] for _, line in zip(range(6), fh, strict=False)]
     out = Extract(ExtractConfig(model=tiny_model, levels=("keywords", "sentence")))({"text": texts})
     assert set(out["level"]) == {"keywords", "sentence"} and all(out["output"])

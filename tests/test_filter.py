@@ -2,9 +2,9 @@ import math
 
 import torch
 
-from hf_david.models import load_model
-from hf_david.stages.base import REJECT_REASON, REJECT_STAGE
-from hf_david.stages.filter import FilterConfig, PerplexityFilter, encode_pair, score_outputs
+from hf_david.models import encode_pair, load_model, score_outputs
+from hf_david.stages.filter import FilterConfig, PerplexityFilter
+from hf_david.stages.rejects import REJECT_REASON, REJECT_STAGE
 
 
 def test_only_output_tokens_are_scored(tiny_model):
@@ -47,5 +47,5 @@ def test_filter_keeps_the_lowest_perplexity_candidate(tiny_model):
 def test_too_long_prompts_are_rejected_not_crashed(tiny_model):
     batch = {"output": ["Paris.", "Blue."], "candidates": [["word " * 300], ["Sky colour?"]]}
     out = PerplexityFilter(FilterConfig(model=tiny_model, max_length=64))(batch)
-    assert out[REJECT_STAGE] == ["filter", ""] and out[REJECT_REASON][0] == "non-finite perplexity"
+    assert out[REJECT_STAGE] == ["filter", ""] and out[REJECT_REASON][0] == "nonfinite_perplexity"
     assert math.isnan(out["candidate_ppls"][0][0])

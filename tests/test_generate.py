@@ -2,9 +2,10 @@ import json
 
 import pytest
 
-from hf_david.models import load_tokenizer
-from hf_david.stages.base import REJECT_REASON, REJECT_STAGE
-from hf_david.stages.generate import GenerateConfig, GenerateInstructions, clean_candidate, is_trained_generator
+from hf_david.models import is_trained_generator, load_tokenizer
+from hf_david.stages.candidates import clean_candidate
+from hf_david.stages.generate import GenerateConfig, GenerateInstructions
+from hf_david.stages.rejects import REJECT_DETAIL, REJECT_REASON, REJECT_STAGE
 
 OUTPUTS = ["Paris is the capital of France.", "Boil the pasta for ten minutes, then drain it."]
 
@@ -15,7 +16,7 @@ def test_candidates_are_sampled_per_row(tiny_model):
     assert len(out["candidates"]) == 2
     for cands, stage, reason in zip(out["candidates"], out[REJECT_STAGE], out[REJECT_REASON], strict=True):
         assert len(cands) <= 3 and all(isinstance(c, str) and c.strip() for c in cands)
-        assert bool(cands) != bool(stage) and (not stage or reason == "no usable candidate after cleaning")
+        assert bool(cands) != bool(stage) and (not stage or reason == "no_usable_candidate")
     assert gen.stats.tokens > 0 and gen.stats.rows_in == 2
 
 
@@ -41,7 +42,8 @@ def test_rejected_rows_pass_through_and_bad_outputs_are_rejected(tiny_model):
     gen = GenerateInstructions(GenerateConfig(model=tiny_model, k=1, max_new_tokens=4))
     out = gen({"output": [OUTPUTS[0], "", None], REJECT_STAGE: ["extract", "", ""], REJECT_REASON: ["x", "", ""]})
     assert out[REJECT_STAGE] == ["extract", "generate", "generate"]
-    assert out[REJECT_REASON][1:] == ["output is empty or not a string"] * 2
+    assert out[REJECT_REASON][1:] == ["output_empty"] * 2
+    assert out[REJECT_DETAIL][1:] == ["output is empty or not a string"] * 2
     assert out["candidates"][0] == []
 
 
@@ -82,6 +84,8 @@ def test_prompt_is_rendered_with_the_chat_template(tiny_model):
 
     tokenizer = load_tokenizer(tiny_model)
     text = tokenizer.apply_chat_template(
-        load_prompt("instruction_generation").messages(OUTPUTS[0]), tokenize=False, add_generation_prompt=True
+        load_prompt("instruction_generation").messages(output=OUTPUTS[0], context=""),
+        tokenize=False,
+        add_generation_prompt=True,
     )
     assert text.endswith("<|im_start|>assistant\n") and OUTPUTS[0] in text and text.count("<|im_start|>user") == 5

@@ -7,19 +7,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import WIKITEXT
 from datasets import load_from_disk
 
 from hf_david.job import MANIFEST, Job, JobConfig, JobError
-from hf_david.stages.extract import ExtractConfig
-from hf_david.stages.filter import FilterConfig
-from hf_david.stages.generate import GenerateConfig
-from hf_david.stages.pipeline import ExtractThenGenerateConfig
 
 
 @pytest.fixture(scope="module")
-def corpus(shared_data, tmp_path_factory) -> Path:
+def corpus(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("corpus") / "wiki.jsonl"
-    with open(shared_data / "passages" / "wikitext2_test_paragraphs.jsonl") as src:
+    with open(WIKITEXT) as src:
         path.write_text("".join(line for _, line in zip(range(12), src, strict=False)))
     return path
 
@@ -27,7 +24,7 @@ def corpus(shared_data, tmp_path_factory) -> Path:
 def cli(corpus: Path, out: Path, model: str) -> list[str]:
     return [
         sys.executable, "-m", "hf_david.cli", "generate", "--corpus", str(corpus), "--out", str(out),
-        "--generator", model, "--scorer", model, "--levels", "passage,keywords,sentence", "--k", "2",
+        "--model", model, "--levels", "passage,keywords,sentence", "--k", "2",
         "--max-passages", "12", "--shard-size", "3", "--seed", "7", "--no-shape-check",
     ]  # fmt: skip
 
@@ -71,12 +68,17 @@ def test_interrupted_and_killed_jobs_resume_to_the_same_dataset(corpus, tiny_mod
 
 
 def small_config(corpus: Path, model: str, k: int = 2, **job) -> JobConfig:
-    pipeline = ExtractThenGenerateConfig(
-        extract=ExtractConfig(model=model, levels=("passage", "sentence"), max_passage_tokens=300),
-        generate=GenerateConfig(model=model, k=k, max_new_tokens=8, shape_check=False),
-        filter=FilterConfig(model=model),
+    return JobConfig(
+        corpus=str(corpus),
+        shard_size=4,
+        model=model,
+        levels=["passage", "sentence"],
+        max_passage_tokens=300,
+        k=k,
+        max_new_tokens=8,
+        shape_check=False,
+        **job,
     )
-    return JobConfig(corpus=str(corpus), shard_size=4, pipeline=pipeline, **job)
 
 
 def test_bad_rows_are_rejected_and_good_rows_kept(corpus, tiny_model, tmp_path):
@@ -91,25 +93,33 @@ def test_bad_rows_are_rejected_and_good_rows_kept(corpus, tiny_model, tmp_path):
     ]
     lines = [json.dumps(row) for row in good[:3] + bad + good[3:]] + ["{not json"]
     mixed.write_text("\n".join(lines) + "\n")
-    config = small_config(mixed, tiny_model, max_passages=None)
-    config.pipeline.extract.id_column = "id"
-    config.pipeline.extract.long_passages = "skip"
+    config = small_config(mixed, tiny_model, max_passages=None, id_column="id", long_passages="skip")
     data = Job(config, tmp_path / "out").run()
 
     assert {str(r["id"]) for r in good} <= set(data["train"]["source_id"])
     reasons = dict(zip(data["rejects"]["source_id"], data["rejects"]["reason"], strict=True))
-    assert reasons["none"] == "text is None" and reasons["int"] == "text is int, not str"
-    assert reasons["empty"] == "text is empty" and reasons["huge"] == "passage longer than 300 tokens"
-    assert reasons["binary"] == "text is binary or mostly non-printable"
-    assert any("line 12: invalid JSON" in r for r in data["rejects"]["reason"])
+    details = dict(zip(data["rejects"]["source_id"], data["rejects"]["detail"], strict=True))
+    assert reasons["none"] == "text_missing" and details["none"] == "text is None"
+    assert reasons["int"] == "text_not_string" and details["int"] == "text is int, not str"
+    assert reasons["empty"] == "text_empty" and details["empty"] == "text is empty"
+    assert reasons["huge"] == "passage_too_long" and details["huge"] == "passage longer than 300 tokens"
+    assert reasons["binary"] == "text_binary" and details["binary"] == "text is binary or mostly non-printable"
+    unreadable = [
+        d for r, d in zip(data["rejects"]["reason"], data["rejects"]["detail"], strict=True) if r == "unreadable_row"
+    ]
+    assert len(unreadable) == 1 and "line 12: invalid JSON" in unreadable[0]
     final = manifest(tmp_path / "out")
     assert final["counts"]["rejects_by_stage"]["extract"] == 5 and final["stats"]["extract"]["rows_in"] == 11
+    assert (
+        final["stats"]["extract"]["rejects"]["text_missing"] == 1
+        and final["counts"]["rejects_by_reason"]["text_empty"] == 1
+    )
     assert (tmp_path / "out" / "README.md").is_file() and (tmp_path / "out" / "train.jsonl").is_file()
 
 
 def test_a_changed_config_is_refused(corpus, tiny_model, tmp_path):
     Job(small_config(corpus, tiny_model, max_passages=2), tmp_path / "out").run()
-    with pytest.raises(JobError, match=r"different config \(changed: pipeline\.generate\.k\)"):
+    with pytest.raises(JobError, match=r"different config \(changed: k\)"):
         Job(small_config(corpus, tiny_model, k=3, max_passages=2), tmp_path / "out")
     data = Job(small_config(corpus, tiny_model, k=3, max_passages=2), tmp_path / "out", overwrite=True).run()
     assert manifest(tmp_path / "out")["config"]["k"] == 3 and len(data["train"]) > 0
@@ -118,7 +128,7 @@ def test_a_changed_config_is_refused(corpus, tiny_model, tmp_path):
 def test_a_mostly_bad_corpus_stops_the_job(tiny_model, tmp_path):
     corpus = tmp_path / "bad.jsonl"
     corpus.write_text("\n".join(json.dumps({"text": None}) for _ in range(8)) + "\n")
-    with pytest.raises(JobError, match=r"100% of rows were rejected .*text is None \(4\)"):
+    with pytest.raises(JobError, match=r"100% of rows were rejected .*text_missing \(4\)"):
         Job(small_config(corpus, tiny_model, max_passages=None), tmp_path / "out").run()
     assert manifest(tmp_path / "out")["status"] == "failed"
 
@@ -126,7 +136,7 @@ def test_a_mostly_bad_corpus_stops_the_job(tiny_model, tmp_path):
 def test_missing_column_fails_before_any_model_loads(corpus, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "hf_david.cli", "generate", "--corpus", str(corpus), "--text-column", "body",
-         "--generator", "no/such-model", "--out", str(tmp_path / "out")],
+         "--model", "no/such-model", "--out", str(tmp_path / "out")],
         capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 2

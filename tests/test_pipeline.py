@@ -2,11 +2,7 @@ import datasets
 import pytest
 from datasets.fingerprint import Hasher
 
-from hf_david.stages.base import REJECT_STAGE
-from hf_david.stages.extract import ExtractConfig
-from hf_david.stages.filter import FilterConfig
-from hf_david.stages.generate import GenerateConfig
-from hf_david.stages.pipeline import ExtractThenGenerate, ExtractThenGenerateConfig
+from hf_david.stages import REJECT_STAGE, ExtractThenGenerate, PipelineConfig
 
 TEXTS = [
     "Rivers carry water to the sea. They shape valleys over millions of years. Floods enrich the soil nearby.",
@@ -14,11 +10,14 @@ TEXTS = [
 ]
 
 
-def config(tiny_model: str, seed: int = 0) -> ExtractThenGenerateConfig:
-    return ExtractThenGenerateConfig(
-        extract=ExtractConfig(model=tiny_model, levels=("passage", "keywords", "sentence"), seed=seed),
-        generate=GenerateConfig(model=tiny_model, k=2, max_new_tokens=12, seed=seed, shape_check=False),
-        filter=FilterConfig(model=tiny_model),
+def config(tiny_model: str, seed: int = 0) -> PipelineConfig:
+    return PipelineConfig(
+        model=tiny_model,
+        levels=["passage", "keywords", "sentence"],
+        k=2,
+        max_new_tokens=12,
+        seed=seed,
+        shape_check=False,
     )
 
 

