@@ -8,9 +8,21 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import WIKITEXT
 from huggingface_hub import DatasetCard, ModelCard
 
+from hf_david.artifacts import (
+    JOB_MANIFEST,
+    LOSS_CURVE,
+    REJECT_COLUMNS,
+    REJECT_FEATURES,
+    TRAIN_COLUMNS,
+    TRAIN_FEATURES,
+    TRAINING_MANIFEST,
+    command_line,
+)
 from hf_david.publish import cards
+from hf_david.publish.plots import plot_loss_curve
 
 SECRET = "hf_" + "Zq8" * 10
 LEVELS = ("passage", "keywords", "sentence", "fragment")
@@ -23,20 +35,7 @@ def make_job(path: Path, passages_file: Path, n: int = 12, seed: int = 0) -> Pat
     rng = random.Random(seed)
     lines = passages_file.read_text(encoding="utf-8").splitlines()
     passages = [json.loads(line) for line in lines[: n + 3]]
-    train = {
-        k: []
-        for k in (
-            "instruction",
-            "input",
-            "output",
-            "context",
-            "level",
-            "source_id",
-            "candidates",
-            "candidate_ppls",
-            "ppl",
-        )
-    }
+    train = {k: [] for k in TRAIN_COLUMNS}
     for i, row in enumerate(passages[:n]):
         sentence = row["text"].split(" . ")[0].split(". ")[0] + "."
         candidates = [
@@ -62,21 +61,25 @@ def make_job(path: Path, passages_file: Path, n: int = 12, seed: int = 0) -> Pat
         "source_id": [r["id"] for r in passages[n:]],
         "stage": ["extract", "generate", "filter"],
         "reason": ["too_long", "empty_instruction", "ppl_nan"],
+        "detail": ["1,200 words (limit 1,000)", "the generator returned no text", "perplexity is nan"],
+        "level": ["", "sentence", "keywords"],
         "text": [r["text"][:80] for r in passages[n:]],
     }
-    DatasetDict(train=Dataset.from_dict(train), rejects=Dataset.from_dict(rejects)).save_to_disk(str(path))
-    manifest = {
+    DatasetDict(
+        train=Dataset.from_dict(train, features=TRAIN_FEATURES),
+        rejects=Dataset.from_dict(rejects, features=REJECT_FEATURES),
+    ).save_to_disk(str(path))
+    (path / JOB_MANIFEST).write_text(json.dumps(job_manifest(passages_file, n, seed)), encoding="utf-8")
+    return path
+
+
+def job_manifest(passages_file: Path, n: int, seed: int) -> dict:
+    """hf_david_job.json of `make_job`'s folder: n kept rows from n + 3 passages, 3 rejected."""
+    return {
         "hf_david_version": "0.1.0",
-        "command": [
-            "hf-david",
-            "generate",
-            "--corpus",
-            str(passages_file),
-            "--out",
-            "/home/alice/jobs/wiki",
-            "--token",
-            SECRET,
-        ],
+        "command": command_line(
+            ["generate", "--corpus", str(passages_file), "--out", "/home/alice/jobs/wiki", "--token", SECRET]
+        ),
         "config": {
             "corpus": str(passages_file),
             "text_column": "text",
@@ -102,26 +105,16 @@ def make_job(path: Path, passages_file: Path, n: int = 12, seed: int = 0) -> Pat
         },
         "status": "done",
     }
-    (path / cards.JOB_MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-    return path
 
 
 def write_loss_curve(model_dir: Path, log_history: list[dict]) -> None:
     """loss_curve.png as the training recipe writes it next to the model."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots()
-    ax.plot([e["step"] for e in log_history if "loss" in e], [e["loss"] for e in log_history if "loss" in e])
-    fig.savefig(model_dir / cards.LOSS_CURVE)
-    plt.close(fig)
+    plot_loss_curve(log_history, model_dir / LOSS_CURVE)
 
 
 @pytest.fixture
-def job(tmp_path, shared_data) -> Path:
-    return make_job(tmp_path / "job", shared_data / "passages" / "wikitext2_test_paragraphs.jsonl")
+def job(tmp_path) -> Path:
+    return make_job(tmp_path / "job", WIKITEXT)
 
 
 def test_sanitize_removes_tokens_and_local_paths(monkeypatch):
@@ -149,7 +142,7 @@ def test_dataset_card_metadata_body_and_images(job):
     body = card.text
     for needle in (
         "smollm2-135m-instruct",
-        "wikitext2_test_paragraphs.jsonl",
+        WIKITEXT.name,
         "| candidates per output (K) | 3 |",
         "| too_long | 1 |",
         "15 passages gave 12 kept rows and 3 rejected rows.",
@@ -157,7 +150,7 @@ def test_dataset_card_metadata_body_and_images(job):
         'load_dataset("alice/wiki-instructions"',
         "Hallucination risk",
         "English",
-        "hf-david generate --corpus wikitext2_test_paragraphs.jsonl",
+        f"hf-david generate --corpus {WIKITEXT.name}",
     ):
         assert needle in body, needle
     for image in cards.DATASET_IMAGES:
@@ -166,6 +159,48 @@ def test_dataset_card_metadata_body_and_images(job):
     text = readme.read_text()
     assert SECRET not in text and "/home/alice" not in text and str(job.parent) not in text
     assert not re.search(r"(?<![\w:/])/(?:home|work|tmp|root|Users)/", text)
+
+
+def test_dataset_card_lists_every_column_with_its_description(job):
+    missing = [c for c in (*TRAIN_COLUMNS, *REJECT_COLUMNS) if not cards.COLUMN_DOCS.get(c)]
+    assert not missing, f"columns without a description in cards.COLUMN_DOCS: {missing}"
+    body = cards.write_dataset_card(job).read_text()
+    columns = body[body.index("## Columns") : body.index("## How to load")]
+    train_part, rejects_part = columns.split("`rejects`")
+    for part, names in ((train_part, TRAIN_COLUMNS), (rejects_part, REJECT_COLUMNS)):
+        for name in names:
+            assert f"- `{name}`: {cards.COLUMN_DOCS[name].format(k=3)}" in part, name
+    assert "- `candidates`: all 3 generated instructions" in train_part
+    with pytest.raises(KeyError, match="not_a_column"):
+        cards.column_docs(("instruction", "not_a_column"))
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under `folder`: its bytes and modification time (ns)."""
+    return {
+        p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_cards_render_into_another_folder(job, tmp_path):
+    before = snapshot(job)
+    dest = tmp_path / "card"
+    readme = cards.write_dataset_card(job, repo_id="alice/wiki-instructions", dest=dest)
+    assert readme == dest / "README.md" and snapshot(job) == before  # the job folder is only read
+    for image in cards.DATASET_IMAGES:
+        assert f"]({image})" in readme.read_text() and (dest / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert readme.read_bytes() == cards.write_dataset_card(job, repo_id="alice/wiki-instructions").read_bytes()
+
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    (model_dir / TRAINING_MANIFEST).write_text(json.dumps({"base_model": "smollm2-135m-instruct"}))
+    write_loss_curve(model_dir, [{"step": 1, "loss": 2.0}, {"step": 2, "loss": 1.5}, {"step": 2, "eval_loss": 1.7}])
+    before = snapshot(model_dir)
+    readme = cards.write_model_card(model_dir, repo_id="alice/m", dest=tmp_path / "model-card")
+    assert snapshot(model_dir) == before and "![Training loss](loss_curve.png)" in readme.read_text()
+    assert (readme.parent / LOSS_CURVE).read_bytes() == (model_dir / LOSS_CURVE).read_bytes()
 
 
 def test_dataset_card_is_deterministic(job):
@@ -177,7 +212,7 @@ def test_dataset_card_is_deterministic(job):
 def test_dataset_card_errors_name_the_problem(tmp_path, job):
     with pytest.raises(FileNotFoundError, match="hf_david_job.json"):
         cards.write_dataset_card(tmp_path)
-    (job / cards.JOB_MANIFEST).write_text("[1, 2]")
+    (job / JOB_MANIFEST).write_text("[1, 2]")
     with pytest.raises(ValueError, match="JSON object"):
         cards.write_dataset_card(job)
 
@@ -205,7 +240,7 @@ def test_model_card(tmp_path):
         "log_history": log,
         "command": f"hf-david train --data /home/alice/job --out {model_dir} --token {SECRET}",
     }
-    (model_dir / cards.TRAINING_MANIFEST).write_text(json.dumps(info))
+    (model_dir / TRAINING_MANIFEST).write_text(json.dumps(info))
     readme = cards.write_model_card(model_dir)
     assert "Training loss" not in readme.read_text()  # no loss_curve.png (the recipe writes it): no image
     write_loss_curve(model_dir, log)
@@ -251,9 +286,9 @@ def test_model_card(tmp_path):
     ],
 )
 def test_dataset_card_corpus_source_and_licence(job, corpus, spec, license_meta, source):
-    manifest = json.loads((job / cards.JOB_MANIFEST).read_text())
+    manifest = json.loads((job / JOB_MANIFEST).read_text())
     manifest["config"].update(corpus=corpus, full={"corpus": spec})
-    (job / cards.JOB_MANIFEST).write_text(json.dumps(manifest))
+    (job / JOB_MANIFEST).write_text(json.dumps(manifest))
     meta = DatasetCard.load(cards.write_dataset_card(job)).data.to_dict()
     assert {k: meta.get(k) for k in license_meta} == license_meta
     assert meta.get("source_datasets") == source

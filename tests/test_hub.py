@@ -8,21 +8,22 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import DOLLY, WIKITEXT
 from huggingface_hub import DatasetCard, HfApi, ModelCard, hf_hub_download, metadata_update
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
-from test_cards import make_job, write_loss_curve
+from test_cards import make_job, snapshot, write_loss_curve
 
+from hf_david.artifacts import JOB_MANIFEST, LOSS_CURVE, TRAINING_MANIFEST
 from hf_david.cli import main as cli
 from hf_david.publish import cards
 from hf_david.publish import hub as david_hub
 
-WIKI = "passages/wikitext2_test_paragraphs.jsonl"
 WRITE, READ, OTHER = "alice-write", "alice-read", "bob-write"
 
 
 @pytest.fixture
-def job(tmp_path, shared_data) -> Path:
-    return make_job(tmp_path / "job", shared_data / WIKI)
+def job(tmp_path) -> Path:
+    return make_job(tmp_path / "job", WIKITEXT)
 
 
 def hub_push(folder: Path, repo_id: str, token: str = WRITE, **kwargs) -> david_hub.PushResult:
@@ -33,7 +34,7 @@ def _rows(ds) -> list[dict]:
     return [dict(row) for row in ds]
 
 
-def test_dataset_round_trip(hub, job):
+def test_dataset_round_trip(hub, job, tmp_path):
     from datasets import load_dataset, load_from_disk
 
     assert hub_push(job, "alice/wiki-instructions").kind == "dataset"
@@ -53,12 +54,13 @@ def test_dataset_round_trip(hub, job):
         "README.md",
         *cards.DATASET_IMAGES,
     } <= set(files)
-    assert cards.JOB_MANIFEST not in files  # the manifest holds local paths: never published
+    assert JOB_MANIFEST not in files  # the manifest holds local paths: never published
     info = api.get_paths_info("alice/wiki-instructions", ["data/train-00000-of-00001.parquet"], repo_type="dataset")
     assert info[0].lfs is not None  # parquet goes through LFS, as on the real Hub
+    rendered = cards.write_dataset_card(job, repo_id="alice/wiki-instructions", dest=tmp_path / "card").parent
     for image in cards.DATASET_IMAGES:
         path = hf_hub_download("alice/wiki-instructions", image, repo_type="dataset")
-        assert Path(path).read_bytes() == (job / image).read_bytes()
+        assert Path(path).read_bytes() == (rendered / image).read_bytes()
     card = DatasetCard.load("alice/wiki-instructions")
     assert card.data.license == "cc-by-sa-3.0" and "hf-david" in card.data.tags
     assert {c["config_name"] for c in card.data.configs} == {"default", "rejects"}
@@ -66,7 +68,7 @@ def test_dataset_round_trip(hub, job):
     assert len(api.list_repo_commits("alice/wiki-instructions", repo_type="dataset")) == 2  # create + push
 
 
-def test_repush_is_idempotent_and_keeps_user_metadata(hub, job, shared_data, tmp_path, monkeypatch):
+def test_repush_is_idempotent_and_keeps_user_metadata(hub, job, tmp_path, monkeypatch):
     from datasets import load_dataset
 
     repo = "alice/repush"
@@ -89,7 +91,7 @@ def test_repush_is_idempotent_and_keeps_user_metadata(hub, job, shared_data, tmp
     )
     n_commits = len(api.list_repo_commits(repo, repo_type="dataset"))
     monkeypatch.undo()
-    new_job = make_job(tmp_path / "job2", shared_data / WIKI, n=8, seed=1)
+    new_job = make_job(tmp_path / "job2", WIKITEXT, n=8, seed=1)
     hub_push(new_job, repo)
 
     commits = api.list_repo_commits(repo, repo_type="dataset")
@@ -128,7 +130,7 @@ def _training_dir(tiny_model: str, tmp_path: Path) -> Path:
         "log_history": log,
         "command": f"hf-david train --out {model_dir}",
     }
-    (model_dir / cards.TRAINING_MANIFEST).write_text(json.dumps(manifest))
+    (model_dir / TRAINING_MANIFEST).write_text(json.dumps(manifest))
     write_loss_curve(model_dir, log)
     return model_dir
 
@@ -144,7 +146,7 @@ def test_model_round_trip(hub, tiny_model, tmp_path):
     first = hub_push(model_dir, "alice/tiny-sft")
     assert first.kind == "model" and hub_push(model_dir, "alice/tiny-sft").commit == first.commit  # no-op
     files = HfApi().list_repo_files("alice/tiny-sft")
-    assert "model.safetensors" in files and cards.LOSS_CURVE in files and cards.TRAINING_MANIFEST not in files
+    assert "model.safetensors" in files and LOSS_CURVE in files and TRAINING_MANIFEST not in files
     assert "training_args.bin" not in files  # Trainer's pickled arguments hold local paths
     assert HfApi().get_paths_info("alice/tiny-sft", ["model.safetensors"])[0].lfs is not None
     card = ModelCard.load("alice/tiny-sft")
@@ -188,10 +190,10 @@ def test_private_repo_auth(hub, job, tmp_path):
     assert other_user.value.response.status_code == 403
 
 
-def test_corpus_on_the_hub_loads_with_load_dataset(hub, shared_data):
+def test_corpus_on_the_hub_loads_with_load_dataset(hub):
     from datasets import Dataset, load_dataset
 
-    rows = [json.loads(line) for line in (shared_data / WIKI).read_text().splitlines()[:20]]
+    rows = [json.loads(line) for line in WIKITEXT.read_text().splitlines()[:20]]
     corpus = Dataset.from_list(rows)
     corpus.push_to_hub("alice/wiki-corpus", token=WRITE)
     pulled = load_dataset("alice/wiki-corpus", split="train")
@@ -216,13 +218,12 @@ def test_push_rejects_unknown_folders(tmp_path):
         david_hub.detect_kind(tmp_path / "missing")
 
 
-def test_seed_loaders_accept_hub_ids(hub, job, shared_data):
+def test_seed_loaders_accept_hub_ids(hub, job):
     from datasets import Dataset
 
     from dataset_scripts.seed import load_columns, load_dolly
 
-    lines = (shared_data / "dolly" / "dolly15k_rows0-6399_instruction_response_ascii.jsonl").read_text()
-    rows = [json.loads(line) for line in lines.splitlines()[:30]]
+    rows = [json.loads(line) for line in DOLLY.read_text().splitlines()[:30]]
     Dataset.from_list(rows).push_to_hub("alice/dolly-mini", token=WRITE)
     dolly = load_dolly("alice/dolly-mini")
     assert dolly["instruction"] == [r["instruction"] for r in rows]
@@ -241,10 +242,25 @@ def test_job_without_rejects(hub, job):
     # as `hf-david generate` saves an empty split (datasets cannot reload one saved without a shard)
     DatasetDict(train=data["train"], rejects=empty).save_to_disk(str(job) + "-clean", num_shards={"rejects": 1})
     clean = Path(str(job) + "-clean")
-    (clean / cards.JOB_MANIFEST).write_text((job / cards.JOB_MANIFEST).read_text())
+    (clean / JOB_MANIFEST).write_text((job / JOB_MANIFEST).read_text())
     hub_push(clean, "alice/no-rejects")
     files = HfApi().list_repo_files("alice/no-rejects", repo_type="dataset")
     assert not [f for f in files if f.startswith("rejects/")]  # an empty Parquet file would break load_dataset
     pulled = david_hub.pull_dataset("alice/no-rejects")
     assert list(pulled) == ["train"] and _rows(pulled["train"]) == _rows(data["train"])
     assert '"rejects"' not in DatasetCard.load("alice/no-rejects").text
+
+
+def test_push_leaves_the_folder_untouched(hub, job, tiny_model, tmp_path):
+    """A push only reads the folder: card and images are rendered elsewhere, README.md is never rewritten."""
+    cards.write_dataset_card(job)  # as `hf-david generate` leaves it: a card for an unknown repo id
+    model_dir = _training_dir(tiny_model, tmp_path)
+    (model_dir / "README.md").write_text("---\nlicense: mit\n---\n# my notes\n")
+    for folder, repo in ((job, "alice/untouched-data"), (model_dir, "alice/untouched-model")):
+        before = snapshot(folder)
+        result = hub_push(folder, repo)
+        assert snapshot(folder) == before, folder.name
+        card = hf_hub_download(repo, "README.md", repo_type=result.kind)
+        assert f'"{repo}"' in Path(card).read_text()  # the published card names the repo; the local one does not
+    assert "# my notes" not in Path(hf_hub_download("alice/untouched-model", "README.md")).read_text()
+    assert len(HfApi().list_repo_commits("alice/untouched-model")) == 2  # create + ONE commit for the push

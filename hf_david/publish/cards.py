@@ -1,91 +1,76 @@
 """Honest dataset and model cards, rendered from the Jinja templates in `model_cards/`.
 
 A card says how its data or model was made (models, corpus, levels, K, seed, command line), what the
-filter kept and rejected, the licences inherited from the corpus and seed data, and the limitations. The
-dataset card comes with a perplexity histogram and a level breakdown (PNG, next to README.md). Every card
-is sanitized before it is written: no access token and no absolute path of the user's machine.
+filter kept and rejected, the columns, the licences inherited from the corpus and seed data, and the
+limitations. The dataset card comes with a perplexity histogram and a level chart (PNG, beside README.md).
+Cards are written into a `dest` folder (by default the folder they describe), and every card is
+sanitized first: no access token and no absolute path of the user's machine.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import os
 import re
-import shlex
-import statistics
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from huggingface_hub import DatasetCard, DatasetCardData, ModelCard, ModelCardData
 
-from hf_david.artifacts import JOB_MANIFEST, TRAINING_MANIFEST
+from hf_david.artifacts import (
+    FOLLOWING_TASK,
+    GENERATOR_TASK,
+    JOB_MANIFEST,
+    LOSS_CURVE,
+    REJECT_COLUMNS,
+    TRAIN_COLUMNS,
+    TRAINING_MANIFEST,
+)
+from hf_david.publish.licenses import hub_id, infer_licenses, license_metadata
+from hf_david.publish.plots import plot_levels, plot_ppl_histogram
+from hf_david.publish.sanitize import sanitize
+from hf_david.publish.tables import cell, clip, command_text, eval_rows, size_category, stage_rows, summary
 from model_cards import DATASET_CARD_TEMPLATE, MODEL_CARD_TEMPLATE
 
+README = "README.md"
 EVAL_RESULTS = "eval_results.json"
 PPL_HISTOGRAM = "hf_david_ppl_histogram.png"
 LEVEL_CHART = "hf_david_levels.png"
-LOSS_CURVE = "loss_curve.png"
 DATASET_IMAGES = (PPL_HISTOGRAM, LEVEL_CHART)
 TAGS = ["synthetic", "instruction-tuning", "hf-david"]
 REPO_PLACEHOLDER = "<user>/<repo>"
-
-# Hub ids of model aliases hf_david resolves locally (the alias is a GGUF conversion of this model).
-ALIAS_HUB_IDS = {"smollm2-135m-instruct": "HuggingFaceTB/SmolLM2-135M-Instruct"}
-# Upstream licences of well-known corpora and seed sets, matched by substring of their name or path.
-KNOWN_LICENSES = {
-    "wikitext": "cc-by-sa-3.0",
-    "wikipedia": "cc-by-sa-3.0",
-    "dolly": "cc-by-sa-3.0",
-    "dolma": "odc-by",
-    "c4": "odc-by",
-    "natural-instructions": "apache-2.0",
-    "superni": "apache-2.0",
-    "python reference documentation": "psf-2.0",
-    "python-docs": "psf-2.0",
-}
-# Licences with no Hub licence id: the metadata says `other` and names them.
-OTHER_LICENSES = {"psf-2.0": "https://docs.python.org/3/license.html"}
 LANGUAGE_NAMES = {"en": "English"}
 TASK_TEXT = {
-    "instruction-generator": "It is an instruction generator: given an output text, it writes the "
+    GENERATOR_TASK: "It is an instruction generator: given an output text, it writes the "
     "instruction that output answers (the flipped task of extract-then-generate).",
-    "instruction-following": "It follows instructions: given an instruction (and an optional input), it "
-    "writes the response.",
+    FOLLOWING_TASK: "It follows instructions: given an instruction (and an optional input), it writes the response.",
 }
-_LICENSE_ID = re.compile(r"[a-z0-9][a-z0-9.+-]*")
+# What each column of a generated dataset holds (`hf_david.artifacts` names them); the card lists them.
+# `{k}` is filled with the number of candidates per output.
+COLUMN_DOCS = {
+    "instruction": "the kept instruction, written by the generator",
+    "input": "an optional input to the instruction (empty for generated rows)",
+    "output": "the extracted segment of the corpus",
+    "context": "its source passage",
+    "level": "the extraction level (`passage`, `keywords`, `sentence` or `fragment`)",
+    "source_id": "the id of the source passage",
+    "candidates": "all {k} generated instructions for the output",
+    "candidate_ppls": "their perplexities",
+    "ppl": "the kept instruction's perplexity",
+    "stage": "the stage that rejected the row",
+    "reason": "why, as a stable snake_case code (e.g. `too_long`)",
+    "detail": "free text about this row's rejection",
+    "text": "the rejected text",
+}
 
-_TOKEN = re.compile(r"\b(?:hf_|api_org_)[A-Za-z0-9]{16,}\b")
-_TOKEN_FLAG = re.compile(r"(--token[= ])(\S+)")
-# An absolute path: `/a/b...` (two segments at least), `~/...` or `C:\...`, not inside a URL or a word.
-_ABS_PATH = re.compile(
-    r"(?<![\w:/.~-])(?:~/[^\s'\"`<>|)\]]+|/[^\s/'\"`<>|)\]]+(?:/[^\s/'\"`<>|)\]]*)+"
-    r"|[A-Za-z]:\\[^\s'\"`<>|)\]]+)"
-)
 
-
-def _secrets() -> list[str]:
-    """Token values the card must never show: the environment's and the one stored by `hf auth login`."""
-    from huggingface_hub import get_token
-
-    values = [os.environ.get(name) for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")]
-    values.append(get_token())
-    return [v for v in values if v and len(v) >= 8]
-
-
-def sanitize(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Remove tokens and replace absolute local paths by their basename, so a card can be published."""
-    for secret in (*secrets, *_secrets()):
-        text = text.replace(secret, "<redacted>")
-    text = _TOKEN_FLAG.sub(r"\1<redacted>", text)
-    text = _TOKEN.sub("<redacted>", text)
-
-    def basename(match: re.Match) -> str:
-        path = match.group(0).rstrip("/\\")
-        return re.split(r"[/\\]", path)[-1] or path
-
-    return _ABS_PATH.sub(basename, text)
+def column_docs(columns: tuple[str, ...], k: Any = "K") -> list[tuple[str, str]]:
+    """(column, description) pairs for a card; a column without a description is an error."""
+    missing = [c for c in columns if c not in COLUMN_DOCS]
+    if missing:
+        raise KeyError(f"no description in cards.COLUMN_DOCS for column(s) {missing}")
+    return [(c, COLUMN_DOCS[c].format(k=k)) for c in columns]
 
 
 def _finish(card: DatasetCard | ModelCard) -> str:
@@ -94,6 +79,7 @@ def _finish(card: DatasetCard | ModelCard) -> str:
 
 
 def _read_json(path: Path) -> dict:
+    """A manifest (JSON object), with errors that name the file and not the user's full path."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
@@ -105,116 +91,8 @@ def _read_json(path: Path) -> dict:
     return data
 
 
-def _display(value: Any) -> str:
-    """A table cell: lists joined, absolute paths shortened, pipes escaped."""
-    if isinstance(value, list | tuple):
-        value = ", ".join(str(v) for v in value)
-    elif isinstance(value, float):
-        value = f"{value:.4g}"
-    return sanitize(str(value)).replace("|", "\\|").replace("\n", " ")
-
-
-def _command(command: str | list | None) -> str:
-    """The command line as one shell string (argv lists are quoted), sanitized."""
-    if isinstance(command, list):
-        command = shlex.join(str(c) for c in command)
-    return sanitize(command or "")
-
-
-def hub_id(name: str | None) -> str | None:
-    """The Hub id of a model or dataset name, or None for a local path (never published)."""
-    if not name:
-        return None
-    if name in ALIAS_HUB_IDS:
-        return ALIAS_HUB_IDS[name]
-    looks_like_file = Path(name).suffix in {".json", ".jsonl", ".parquet", ".txt", ".csv"}
-    if re.fullmatch(r"[\w.-]+/[\w.-]+", name) and not looks_like_file and not Path(name).expanduser().exists():
-        return name
-    return None
-
-
-def license_metadata(licenses: list[str]) -> dict:
-    """`license` (one id or a list) for card metadata; `other` + name + link for non-Hub licences."""
-    other = [lic for lic in licenses if lic in OTHER_LICENSES]
-    ids = [lic for lic in licenses if lic not in OTHER_LICENSES] + (["other"] if other else [])
-    meta: dict = {"license": ids[0] if len(ids) == 1 else ids}
-    if other:
-        meta.update(license_name=", ".join(other), license_link=OTHER_LICENSES[other[0]])
-    return meta
-
-
-def infer_licenses(*names: str | None, declared: tuple[str | None, ...] = ()) -> list[str]:
-    """Hub licence ids the output inherits: the declared ones, and those of known corpora and seed sets.
-
-    A declared value that is not a licence id (e.g. "inherits the corpus licence") is left to the card's
-    text; the metadata only gets ids.
-    """
-    found = [d.strip().lower() for d in declared if d and _LICENSE_ID.fullmatch(d.strip().lower())]
-    for name in names:
-        lowered = (name or "").lower()
-        found += [lic for key, lic in KNOWN_LICENSES.items() if key in lowered]
-    unique = list(dict.fromkeys(found))
-    return unique or ["unknown"]
-
-
-def size_category(n: int) -> str:
-    bounds = [
-        (1_000, "n<1K"),
-        (10_000, "1K<n<10K"),
-        (100_000, "10K<n<100K"),
-        (1_000_000, "100K<n<1M"),
-        (10_000_000, "1M<n<10M"),
-    ]
-    return next((label for bound, label in bounds if n < bound), "n>10M")
-
-
-def _figure(width: float, height: float):
-    """A matplotlib figure on the Agg backend (no display needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=(width, height))
-
-
-def _save_figure(fig, path: Path) -> None:
-    # No "Software" metadata: the same data gives byte-identical PNGs, so a re-push changes nothing.
-    fig.savefig(path, dpi=100, metadata={"Software": None})
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-
-
-def _plot_ppl_histogram(kept: list[float], candidates: list[float], path: Path) -> None:
-    fig, ax = _figure(6, 3.5)
-    logs = [math.log10(p) for p in kept if p > 0 and math.isfinite(p)]
-    all_logs = [math.log10(p) for p in candidates if p > 0 and math.isfinite(p)]
-    import numpy as np
-
-    bins = np.histogram_bin_edges(all_logs or logs, bins=30 if len(logs) > 60 else 15)
-    if all_logs:
-        ax.hist(all_logs, bins=bins, alpha=0.45, label="all candidates", color="tab:gray")
-    ax.hist(logs, bins=bins, alpha=0.8, label="kept (lowest per output)", color="tab:blue")
-    ax.set_xlabel("log10 perplexity of the output given the instruction")
-    ax.set_ylabel("count")
-    ax.set_title("Perplexity under the scorer")
-    ax.legend()
-    fig.tight_layout()
-    _save_figure(fig, path)
-
-
-def _plot_levels(counts: dict[str, int], path: Path) -> None:
-    fig, ax = _figure(6, 3.2)
-    ax.bar(list(counts), list(counts.values()), color="tab:green")
-    ax.set_ylabel("kept rows")
-    ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.set_title("Rows per extraction level")
-    fig.tight_layout()
-    _save_figure(fig, path)
-
-
 def _load_splits(job_dir: Path) -> dict:
+    """The saved DatasetDict of a job folder (a lone Dataset counts as `train`)."""
     from datasets import Dataset, DatasetDict, load_from_disk
 
     try:
@@ -228,63 +106,32 @@ def _load_splits(job_dir: Path) -> dict:
     return data
 
 
-def _stage_rows(manifest: dict) -> list[list[str]]:
-    """Per-stage counters of the job (rows in/out, rejected, tokens, seconds) as table cells."""
-    rows = []
-    for stage, stats in (manifest.get("stats") or {}).items():
-        if isinstance(stats, dict):
-            rejected = stats.get("rejects")
-            rejected = sum(rejected.values()) if isinstance(rejected, dict) else rejected
-            cells = (stats.get("rows_in"), stats.get("rows_out"), rejected, stats.get("tokens"), stats.get("seconds"))
-            rows.append([_display(stage)] + ["-" if c is None else _display(c) for c in cells])
-    return rows
-
-
 def dataset_card_data(job_dir: Path) -> tuple[dict, Any]:
     """The manifest and the DatasetDict of a job folder (shared with `hf_david.publish.hub`)."""
-    return _read_json(job_dir / JOB_MANIFEST), _load_splits(job_dir)
+    return _read_json(Path(job_dir) / JOB_MANIFEST), _load_splits(Path(job_dir))
 
 
 def _column(ds, name: str) -> list:
     return ds[name] if ds is not None and name in ds.column_names else []
 
 
-def _clip(text: str, limit: int = 300) -> str:
-    text = _display(text)
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
-
-
-def _summary(values: list[float]) -> str:
-    finite = [v for v in values if math.isfinite(v)]
-    if not finite:
-        return ""
-    return (
-        f"median {statistics.median(finite):.3g}, mean {statistics.fmean(finite):.3g}, "
-        f"min {min(finite):.3g}, max {max(finite):.3g}"
-    )
-
-
-def write_dataset_card(job_dir: Path, repo_id: str | None = None) -> Path:
-    """Write README.md, the perplexity histogram and the level chart into a generated job folder."""
-    job_dir = Path(job_dir)
-    manifest, data = dataset_card_data(job_dir)
-    config, counts = manifest.get("config") or {}, manifest.get("counts") or {}
-    train, rejects = data["train"], data.get("rejects")
-
-    ppls = [float(p) for p in _column(train, "ppl")]
-    levels = Counter(_column(train, "level")) or Counter(counts.get("levels") or {})
-    configured = config.get("levels") if isinstance(config.get("levels"), list) else []
-    for level in configured:  # a configured level that kept nothing is shown with 0
-        levels.setdefault(level, 0)
+def _dataset_images(train, levels: Counter, dest: Path) -> list[dict]:
+    """Draw the perplexity histogram and the level chart into `dest`; their (file, alt) for the card."""
     images = []
+    ppls = [float(p) for p in _column(train, "ppl")]
     if ppls:
         all_ppls = [float(p) for row in _column(train, "candidate_ppls") for p in row]
-        _plot_ppl_histogram(ppls, all_ppls, job_dir / PPL_HISTOGRAM)
+        plot_ppl_histogram(ppls, all_ppls, dest / PPL_HISTOGRAM)
         images.append({"file": PPL_HISTOGRAM, "alt": "Perplexity histogram"})
     if levels:
-        _plot_levels(dict(levels), job_dir / LEVEL_CHART)
+        plot_levels(dict(levels), dest / LEVEL_CHART)
         images.append({"file": LEVEL_CHART, "alt": "Rows per extraction level"})
+    return images
 
+
+def _dataset_metadata(manifest: dict, n_rows: int) -> tuple[DatasetCardData, list[str]]:
+    """The card's YAML metadata (licences inherited from corpus and seed data) and the licence ids."""
+    config = manifest.get("config") or {}
     corpus = config.get("corpus")
     full = config.get("full") if isinstance(config.get("full"), dict) else {}
     corpus_spec = full.get("corpus") or corpus  # the raw --corpus (Hub id or path); `corpus` describes it
@@ -295,21 +142,25 @@ def write_dataset_card(job_dir: Path, repo_id: str | None = None) -> Path:
         config.get("seed_data"),
         declared=(config.get("corpus_license"), config.get("seed_license")),
     )
-    language = config.get("language") or "en"
     source = hub_id(corpus_spec) if isinstance(corpus_spec, str) else None
     card_data = DatasetCardData(
         **license_metadata(licenses),
-        language=[language],
+        language=[config.get("language") or "en"],
         tags=list(TAGS),
         task_categories=["text-generation"],
-        size_categories=[size_category(len(train))],
+        size_categories=[size_category(n_rows)],
         source_datasets=[source] if source else None,
-        pretty_name=config.get("pretty_name") or f"hf_david instructions from {_display(corpus or 'a corpus')}",
+        pretty_name=config.get("pretty_name") or f"hf_david instructions from {cell(corpus or 'a corpus')}",
     )
+    return card_data, licenses
+
+
+def _settings(manifest: dict) -> list[tuple[str, str]]:
+    config = manifest.get("config") or {}
     settings = {
         "generator": config.get("generator"),
         "scorer": config.get("scorer"),
-        "corpus": corpus,
+        "corpus": config.get("corpus"),
         "text column": config.get("text_column"),
         "levels": config.get("levels"),
         "candidates per output (K)": config.get("k"),
@@ -318,12 +169,36 @@ def write_dataset_card(job_dir: Path, repo_id: str | None = None) -> Path:
         "hf_david version": manifest.get("hf_david_version"),
         "config hash": manifest.get("config_hash"),
     }
+    return [(k, cell(v)) for k, v in settings.items() if v is not None]
+
+
+def _level_counts(train, manifest: dict) -> Counter:
+    """Kept rows per level; a configured level that kept nothing is shown with 0."""
+    config, counts = manifest.get("config") or {}, manifest.get("counts") or {}
+    levels = Counter(_column(train, "level")) or Counter(counts.get("levels") or {})
+    for level in config.get("levels") if isinstance(config.get("levels"), list) else []:
+        levels.setdefault(level, 0)
+    return levels
+
+
+def write_dataset_card(job_dir: Path, repo_id: str | None = None, dest: Path | None = None) -> Path:
+    """Render the card of a generated job folder: README.md plus its two charts, written into `dest`
+    (default: the job folder). Reads the job manifest and the saved DatasetDict; writes nothing else."""
+    job_dir = Path(job_dir)
+    dest = Path(dest) if dest is not None else job_dir
+    manifest, data = dataset_card_data(job_dir)
+    config, counts = manifest.get("config") or {}, manifest.get("counts") or {}
+    train, rejects = data["train"], data.get("rejects")
+    dest.mkdir(parents=True, exist_ok=True)
+    levels = _level_counts(train, manifest)
+    card_data, licenses = _dataset_metadata(manifest, len(train))
+    language = card_data.language[0]
     reasons = counts.get("rejects_by_reason") or Counter(_column(rejects, "reason"))
     examples = [
         {
             "level": row.get("level", "?"),
-            "instruction": _clip(row.get("instruction", "")),
-            "output": _clip(row.get("output", "")),
+            "instruction": clip(row.get("instruction", "")),
+            "output": clip(row.get("output", "")),
         }
         for row in train.select(range(min(2, len(train))))
     ]
@@ -336,74 +211,63 @@ def write_dataset_card(job_dir: Path, repo_id: str | None = None) -> Path:
         n_rejects=len(rejects) if rejects is not None else None,
         language_names=LANGUAGE_NAMES.get(language, language),
         license_text=", ".join(licenses),
-        corpus=_display(corpus or "unknown"),
+        corpus=cell(config.get("corpus") or "unknown"),
         k=config.get("k", "K"),
-        settings=[(k, _display(v)) for k, v in settings.items() if v is not None],
-        command=_command(manifest.get("command")),
+        settings=_settings(manifest),
+        command=command_text(manifest.get("command")),
         n_passages=counts.get("passages"),
-        stages=_stage_rows(manifest),
-        rejects_by_reason=sorted(((_display(k), v) for k, v in reasons.items()), key=lambda kv: -kv[1]),
-        ppl_summary=_summary(ppls),
-        images=images,
+        stages=stage_rows(manifest),
+        rejects_by_reason=sorted(((cell(k), v) for k, v in reasons.items()), key=lambda kv: -kv[1]),
+        ppl_summary=summary([float(p) for p in _column(train, "ppl")]),
+        images=_dataset_images(train, levels, dest),
         levels=[(lvl, n, f"{100 * n / total:.1f}%") for lvl, n in levels.most_common()],
         examples=examples,
+        train_columns=column_docs(TRAIN_COLUMNS, k=config.get("k", "K")),
+        reject_columns=column_docs(REJECT_COLUMNS),
     )
-    path = job_dir / "README.md"
+    path = dest / README
     path.write_text(_finish(card), encoding="utf-8")
     return path
 
 
-def _eval_rows(results: Any) -> list[tuple[str, str, str]]:
-    """Flatten eval results: {bench: {metric: v}}, {metric: v} or [{benchmark, metric, value}]."""
-    rows: list[tuple[str, str, str]] = []
-    if isinstance(results, list):
-        for r in results:
-            if isinstance(r, dict) and "metric" in r and "value" in r:
-                rows.append(
-                    (
-                        _display(r.get("benchmark", r.get("dataset", "-"))),
-                        _display(r["metric"]),
-                        _display(r["value"]),
-                    )
-                )
-    elif isinstance(results, dict):
-        for key, value in results.items():
-            if isinstance(value, dict):
-                rows += [
-                    (_display(key), _display(m), _display(v)) for m, v in value.items() if isinstance(v, int | float)
-                ]
-            elif isinstance(value, int | float):
-                rows.append(("-", _display(key), _display(value)))
-    return rows
-
-
-def write_model_card(model_dir: Path, repo_id: str | None = None) -> Path:
-    """Write README.md for a model trained by hf_david, from hf_david_training.json (+ loss curve, evals)."""
-    model_dir = Path(model_dir)
-    info = _read_json(model_dir / TRAINING_MANIFEST)
-    base_model = info.get("base_model")
+def _model_metadata(info: dict) -> tuple[ModelCardData, list[str], list[dict]]:
+    """The card's YAML metadata (base model, Hub datasets, inherited licences), licence ids, datasets."""
     datasets = [d for d in info.get("datasets") or [] if isinstance(d, dict)]
     licenses = infer_licenses(
         *(d.get("name") for d in datasets),
         *(d.get("source") for d in datasets),
         declared=tuple(d.get("license") for d in datasets),
     )
-    language = info.get("language") or "en"
     dataset_ids = [i for i in (hub_id(d.get("name")) or hub_id(d.get("source")) for d in datasets) if i]
     card_data = ModelCardData(
-        base_model=hub_id(base_model),
+        base_model=hub_id(info.get("base_model")),
         datasets=dataset_ids or None,
         **license_metadata(licenses),
-        language=[language],
+        language=[info.get("language") or "en"],
         tags=[*TAGS, "trl", "sft"],
         pipeline_tag="text-generation",
         library_name="transformers",
     )
+    return card_data, licenses, datasets
+
+
+def write_model_card(model_dir: Path, repo_id: str | None = None, dest: Path | None = None) -> Path:
+    """Render README.md for a model trained by hf_david into `dest` (default: the model folder), from
+    hf_david_training.json, the loss curve and eval_results.json beside it; the loss curve is copied to
+    `dest` when it is another folder, so the card's image link works there too."""
+    model_dir = Path(model_dir)
+    dest = Path(dest) if dest is not None else model_dir
+    info = _read_json(model_dir / TRAINING_MANIFEST)
+    card_data, licenses, datasets = _model_metadata(info)
+    dest.mkdir(parents=True, exist_ok=True)
     loss_curve = (model_dir / LOSS_CURVE).is_file()  # written by the training recipe
+    if loss_curve and dest.resolve() != model_dir.resolve():
+        shutil.copyfile(model_dir / LOSS_CURVE, dest / LOSS_CURVE)
     eval_path = model_dir / EVAL_RESULTS
-    eval_results = _eval_rows(json.loads(eval_path.read_text(encoding="utf-8"))) if eval_path.is_file() else []
-    losses = [(k, _display(info[k])) for k in ("train_loss", "eval_loss") if info.get(k) is not None]
-    base_text = f"`{hub_id(base_model) or _display(base_model or 'an unknown base model')}`"
+    eval_results = eval_rows(json.loads(eval_path.read_text(encoding="utf-8"))) if eval_path.is_file() else []
+    base_model = info.get("base_model")
+    base_text = f"`{hub_id(base_model) or cell(base_model or 'an unknown base model')}`"
+    language = card_data.language[0]
     card = ModelCard.from_template(
         card_data,
         template_path=str(MODEL_CARD_TEMPLATE),
@@ -411,15 +275,15 @@ def write_model_card(model_dir: Path, repo_id: str | None = None) -> Path:
         model_name=(repo_id or model_dir.name).split("/")[-1],
         base_model_text=base_text,
         task_text=TASK_TEXT.get(info.get("task") or "", ""),
-        datasets=[{k: _display(d.get(k, "-")) for k in ("name", "source", "rows", "license")} for d in datasets],
-        hyperparameters=sorted((k, _display(v)) for k, v in (info.get("hyperparameters") or {}).items()),
-        losses=losses,
+        datasets=[{k: cell(d.get(k, "-")) for k in ("name", "source", "rows", "license")} for d in datasets],
+        hyperparameters=sorted((k, cell(v)) for k, v in (info.get("hyperparameters") or {}).items()),
+        losses=[(k, cell(info[k])) for k in ("train_loss", "eval_loss") if info.get(k) is not None],
         loss_curve=LOSS_CURVE if loss_curve else None,
-        command=_command(info.get("command")),
+        command=command_text(info.get("command")),
         eval_results=eval_results,
         language_names=LANGUAGE_NAMES.get(language, language),
         license_text=", ".join(licenses),
     )
-    path = model_dir / "README.md"
+    path = dest / README
     path.write_text(_finish(card), encoding="utf-8")
     return path

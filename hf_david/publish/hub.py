@@ -9,8 +9,9 @@ Datasets: `DatasetDict.push_to_hub` needs one schema for all splits and makes it
 `rejects` split has other columns and the card must land in the same commit. So the splits are written as
 Parquet shards with the layout `push_to_hub` uses (`data/train-00000-of-00001.parquet`) plus a `rejects`
 config, with `configs` and `dataset_info` in the card's YAML: `load_dataset(repo_id)` gives `train`,
-`load_dataset(repo_id, "rejects")` the rejected rows. Models: `upload_folder` with the card merged first.
-Transient HTTP errors (429, 5xx, connection resets) are retried with exponential backoff.
+`load_dataset(repo_id, "rejects")` the rejected rows. Models: the folder's files (less local bookkeeping)
+plus the merged card. A push never writes into the user's folder: the card and its images are rendered
+into a temporary folder. Transient HTTP errors (429, 5xx, connection resets) are retried with backoff.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -36,8 +38,11 @@ from huggingface_hub import (
     constants,
 )
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
+from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
 
+from hf_david.artifacts import JOB_MANIFEST, REJECT_COLUMNS, TRAIN_COLUMNS, TRAINING_MANIFEST
 from hf_david.publish import cards
+from hf_david.publish.sanitize import sanitize
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +51,15 @@ T = TypeVar("T")
 # attempt re-reads the head and re-merges the card).
 TRANSIENT_STATUS = (408, 409, 412, 429, 500, 502, 503, 504)
 MAX_SHARD_BYTES = 500 * 1024 * 1024
-DATA_DIRS = {"train": "data", "rejects": "rejects"}
+README = cards.README
+REJECTS = "rejects"  # the split of rejected rows, published as its own config (its columns differ)
+# The splits of a generated dataset, their columns (as the card lists them) and their folders on the Hub.
+SPLIT_COLUMNS = {"train": TRAIN_COLUMNS, REJECTS: REJECT_COLUMNS}
+DATA_DIRS = {"train": "data", REJECTS: "rejects"}
 # Files of a model folder that are not published: local bookkeeping that records local paths
 # (the training manifest, Trainer's pickled arguments and state) and training checkpoints.
 MODEL_IGNORE = [
-    cards.TRAINING_MANIFEST,
+    TRAINING_MANIFEST,
     "training_args.bin",
     "trainer_state.json",
     "checkpoint-*/**",
@@ -88,7 +97,7 @@ def detect_kind(folder: Path) -> str:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is not a directory")
-    if (folder / cards.JOB_MANIFEST).is_file() and (folder / "dataset_dict.json").is_file():
+    if (folder / JOB_MANIFEST).is_file() and (folder / "dataset_dict.json").is_file():
         return "dataset"
     if (folder / "config.json").is_file():
         return "model"
@@ -158,24 +167,44 @@ def _add_dataset_metadata(card: DatasetCard, data, shard_sizes: dict[str, int]) 
     DatasetInfosDict(infos).to_dataset_card_data(card.data)
 
 
-def _commit_dataset(api: HfApi, job_dir: Path, repo_id: str, message: str) -> str:
-    """One attempt: read the head, build data + merged card + images, commit against that head."""
+def _check_columns(data: dict) -> None:
+    """Warn when a split's columns are not the documented ones (e.g. a folder from an older hf_david):
+    the data is published as it is, but its card describes `SPLIT_COLUMNS`."""
+    for split, ds in data.items():
+        expected = SPLIT_COLUMNS.get(split)
+        if expected is not None and tuple(ds.column_names) != expected:
+            logger.warning("split %r has columns %s; the card documents %s", split, ds.column_names, list(expected))
+
+
+def _merged_card(api: HfApi, text: str, repo_id: str, repo_type: str, head: str, card_cls: type[RepoCard]):
+    """The local card `text` merged with the card on the Hub at `head` (see `merge_card`)."""
+    return merge_card(card_cls(text), _remote_card(api, repo_id, repo_type, head, card_cls))
+
+
+def _card_addition(api: HfApi, card: RepoCard) -> CommitOperationAdd:
+    """README.md for the commit, from memory, sanitized (the push token included)."""
+    return CommitOperationAdd(README, sanitize(str(card), _secrets(api)).encode("utf-8"))
+
+
+def _commit_dataset(api: HfApi, job_dir: Path, card_dir: Path, repo_id: str, message: str) -> str:
+    """One attempt: read the head, build data + merged card + images, commit against that head.
+
+    Reads the saved DatasetDict of `job_dir` and the card and images rendered into `card_dir`."""
     head = api.repo_info(repo_id, repo_type="dataset").sha
     _, data = cards.dataset_card_data(job_dir)
     # An empty split is left out: `load_dataset` cannot read a Parquet file without rows.
-    data = {split: data[split] for split in ("train", "rejects") if split in data and len(data[split])}
+    data = {split: data[split] for split in DATA_DIRS if split in data and len(data[split])}
     if "train" not in data:
         raise ValueError(f"{job_dir.name!r} has no train rows: nothing to publish")
-    local_card = DatasetCard((job_dir / "README.md").read_text(encoding="utf-8"))
-    card = merge_card(local_card, _remote_card(api, repo_id, "dataset", head, DatasetCard))
+    _check_columns(data)
+    card = _merged_card(api, (card_dir / README).read_text(encoding="utf-8"), repo_id, "dataset", head, DatasetCard)
     with tempfile.TemporaryDirectory(prefix="hf_david_push.") as tmp:
         shards = {split: _write_shards(ds, split, Path(tmp)) for split, ds in data.items()}
         _add_dataset_metadata(card, data, {s: sum(p.stat().st_size for _, p in v) for s, v in shards.items()})
         additions = [CommitOperationAdd(name, str(path)) for files in shards.values() for name, path in files]
-        additions.append(CommitOperationAdd("README.md", cards.sanitize(str(card), _secrets(api)).encode("utf-8")))
-        additions += [
-            CommitOperationAdd(name, str(job_dir / name)) for name in cards.DATASET_IMAGES if (job_dir / name).is_file()
-        ]
+        additions.append(_card_addition(api, card))
+        images = [name for name in cards.DATASET_IMAGES if (card_dir / name).is_file()]
+        additions += [CommitOperationAdd(name, str(card_dir / name)) for name in images]
         new_paths = {op.path_in_repo for op in additions}
         remote = api.list_repo_files(repo_id, repo_type="dataset", revision=head)
         stale = [
@@ -188,23 +217,20 @@ def _commit_dataset(api: HfApi, job_dir: Path, repo_id: str, message: str) -> st
     return info.oid
 
 
-def _commit_model(api: HfApi, model_dir: Path, repo_id: str, message: str) -> str:
+def _model_files(model_dir: Path) -> list[str]:
+    """Paths (relative, POSIX) of the model folder's files to publish: MODEL_IGNORE and .git left out."""
+    files = sorted(p.relative_to(model_dir).as_posix() for p in model_dir.rglob("*") if p.is_file())
+    return list(filter_repo_objects(files, ignore_patterns=[*MODEL_IGNORE, *DEFAULT_IGNORE_PATTERNS]))
+
+
+def _commit_model(api: HfApi, model_dir: Path, card_text: str | None, repo_id: str, message: str) -> str:
+    """One attempt: the folder's files, with README.md replaced by `card_text` merged with the Hub's card."""
     head = api.repo_info(repo_id, repo_type="model").sha
-    readme = model_dir / "README.md"
-    if readme.is_file():
-        card = merge_card(
-            ModelCard(readme.read_text(encoding="utf-8")),
-            _remote_card(api, repo_id, "model", head, ModelCard),
-        )
-        readme.write_text(cards.sanitize(str(card), _secrets(api)), encoding="utf-8")
-    info = api.upload_folder(
-        repo_id=repo_id,
-        folder_path=str(model_dir),
-        repo_type="model",
-        commit_message=message,
-        ignore_patterns=MODEL_IGNORE,
-        parent_commit=head,
-    )
+    files = _model_files(model_dir)
+    operations = [CommitOperationAdd(path, str(model_dir / path)) for path in files if path != README]
+    if card_text is not None:
+        operations.append(_card_addition(api, _merged_card(api, card_text, repo_id, "model", head, ModelCard)))
+    info = api.create_commit(repo_id, operations, commit_message=message, repo_type="model", parent_commit=head)
     return info.oid
 
 
@@ -220,27 +246,39 @@ class PushResult:
         return f"{constants.ENDPOINT}/{prefix}{self.repo_id}"
 
 
+def _model_card_text(model_dir: Path, repo_id: str, card_dir: Path) -> str | None:
+    """The card to publish with a model: rendered into `card_dir` from the training manifest when there
+    is one, else the folder's own README.md, else None (no card)."""
+    if (model_dir / TRAINING_MANIFEST).is_file():
+        return cards.write_model_card(model_dir, repo_id=repo_id, dest=card_dir).read_text(encoding="utf-8")
+    readme = model_dir / README
+    return readme.read_text(encoding="utf-8") if readme.is_file() else None
+
+
 def push(
     folder: Path, repo_id: str, *, private: bool = False, token: str | None = None, base_delay: float = 1.0
 ) -> PushResult:
-    """Publish a job or model folder, auto-detected. A bare `name` goes to the token owner's namespace."""
-    kind = detect_kind(Path(folder))
-    if "/" not in repo_id:
-        repo_id = f"{with_retry(lambda: HfApi(token=token).whoami(), base_delay=base_delay)['name']}/{repo_id}"
+    """Publish a job or model folder, auto-detected, in one commit. A bare `name` goes to the token owner's
+    namespace. The folder is only read: its card and images are rendered into a temporary folder."""
     folder = Path(folder)
-    if kind == "dataset":
-        cards.write_dataset_card(folder, repo_id=repo_id)
-    elif (folder / cards.TRAINING_MANIFEST).is_file():
-        cards.write_model_card(folder, repo_id=repo_id)
+    kind = detect_kind(folder)
     api = HfApi(token=token)
-    with_retry(
-        lambda: api.create_repo(repo_id, repo_type=kind, private=private, exist_ok=True),
-        base_delay=base_delay,
-        what="create_repo",
-    )
-    commit = _commit_dataset if kind == "dataset" else _commit_model
+    if "/" not in repo_id:
+        repo_id = f"{with_retry(api.whoami, base_delay=base_delay)['name']}/{repo_id}"
     message = f"Upload hf_david {kind}"
-    oid = with_retry(lambda: commit(api, folder, repo_id, message), base_delay=base_delay, what=f"push of {repo_id}")
+    with tempfile.TemporaryDirectory(prefix="hf_david_card.") as tmp:
+        card_dir = Path(tmp)
+        if kind == "dataset":
+            cards.write_dataset_card(folder, repo_id=repo_id, dest=card_dir)
+            attempt = partial(_commit_dataset, api, folder, card_dir, repo_id, message)
+        else:
+            attempt = partial(_commit_model, api, folder, _model_card_text(folder, repo_id, card_dir), repo_id, message)
+        with_retry(
+            lambda: api.create_repo(repo_id, repo_type=kind, private=private, exist_ok=True),
+            base_delay=base_delay,
+            what="create_repo",
+        )
+        oid = with_retry(attempt, base_delay=base_delay, what=f"push of {repo_id}")
     return PushResult(kind, repo_id, oid)
 
 
@@ -249,6 +287,6 @@ def pull_dataset(repo_id: str, *, revision: str | None = None, token: str | None
     from datasets import DatasetDict, get_dataset_config_names, load_dataset
 
     data = DatasetDict(train=load_dataset(repo_id, split="train", revision=revision, token=token))
-    if "rejects" in get_dataset_config_names(repo_id, revision=revision, token=token):
-        data["rejects"] = load_dataset(repo_id, "rejects", split="rejects", revision=revision, token=token)
+    if REJECTS in get_dataset_config_names(repo_id, revision=revision, token=token):
+        data[REJECTS] = load_dataset(repo_id, REJECTS, split=REJECTS, revision=revision, token=token)
     return data

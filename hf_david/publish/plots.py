@@ -1,0 +1,72 @@
+"""Every PNG hf_david draws: the perplexity histogram and level chart of a dataset card, and the training
+loss curve saved beside a model (shown by its card).
+
+Figures use matplotlib's Agg backend (no display needed) and are saved without the "Software" metadata,
+so the same data gives byte-identical files and re-pushing a folder changes nothing on the Hub.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+
+def _figure(width: float, height: float):
+    """A matplotlib figure and axes on the Agg backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(width, height))
+
+
+def _save_figure(fig, path: Path) -> None:
+    """Write `fig` to `path` as a reproducible PNG and free it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
+
+
+def plot_ppl_histogram(kept: list[float], candidates: list[float], path: Path) -> None:
+    """log10 perplexity of the kept rows, over that of every candidate, written to `path`."""
+    import numpy as np
+
+    fig, ax = _figure(6, 3.5)
+    logs = [math.log10(p) for p in kept if p > 0 and math.isfinite(p)]
+    all_logs = [math.log10(p) for p in candidates if p > 0 and math.isfinite(p)]
+    bins = np.histogram_bin_edges(all_logs or logs, bins=30 if len(logs) > 60 else 15)
+    if all_logs:
+        ax.hist(all_logs, bins=bins, alpha=0.45, label="all candidates", color="tab:gray")
+    ax.hist(logs, bins=bins, alpha=0.8, label="kept (lowest per output)", color="tab:blue")
+    ax.set_xlabel("log10 perplexity of the output given the instruction")
+    ax.set_ylabel("count")
+    ax.set_title("Perplexity under the scorer")
+    ax.legend()
+    _save_figure(fig, path)
+
+
+def plot_levels(counts: dict[str, int], path: Path) -> None:
+    """Kept rows per extraction level, as a bar chart written to `path`."""
+    fig, ax = _figure(6, 3.2)
+    ax.bar(list(counts), list(counts.values()), color="tab:green")
+    ax.set_ylabel("kept rows")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.set_title("Rows per extraction level")
+    _save_figure(fig, path)
+
+
+def plot_loss_curve(history: list[dict], path: Path) -> None:
+    """Train (and eval) loss against the step, from a Trainer `log_history`, written to `path`."""
+    fig, ax = _figure(6, 4)
+    for key, label in (("loss", "train"), ("eval_loss", "eval")):
+        points = [(h["step"], h[key]) for h in history if key in h and math.isfinite(h[key])]
+        if points:
+            ax.plot(*zip(*points, strict=True), marker="o" if key == "eval_loss" else None, label=label)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (completion tokens)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    _save_figure(fig, path)
