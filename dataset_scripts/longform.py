@@ -1,25 +1,31 @@
 """Long-form generation benchmarks scored with METEOR: the LongForm test set and a Dolly held-out proxy.
 
+Both loaders return the same columns: `id`, `input` (the instruction the model answers), `output` (the
+reference), `source` (the group METEOR is averaged over).
 - LongForm (Köksal et al., 2023): the Hub dataset `akoksal/LongForm` (split `test`, columns `input`,
-  `output`, `source`) or a local copy of it (.json/.jsonl/.parquet file, or a `save_to_disk` folder). The
-  instruction is `input`; the reference is `output`; METEOR is averaged per `source`.
+  `output`, `source`) or a local copy of it (file, folder or `save_to_disk` folder; see
+  `dataset_scripts.readers`). `id` is the source's own when it has one, else `longform-<row>`.
 - Dolly held-out (a PROXY, not LongForm): the long-form responses (>= 50 words) among Dolly rows
   6200-6399, which hf_david's training recipes never train on (`dataset_scripts.seed.DOLLY_HELDOUT`).
-  Read from the shared ASCII Dolly file (fields instruction, response, dolly_row); it has no `context`,
-  so these prompts are the bare instructions.
+  By default the packaged rows `data/dolly_heldout/dolly15k_rows6200-6399.jsonl` (provenance and licence
+  in that folder). That copy has no `context`, so these prompts are the bare instructions; a copy with
+  context gets it after the instruction, separated by a blank line. `id` is `dolly-<dolly_row>` and
+  `source` is "dolly-heldout".
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from datasets import Dataset, DatasetDict, load_dataset, load_from_disk
+from datasets import Dataset
 
-from dataset_scripts.seed import DOLLY_HELDOUT
+from dataset_scripts.readers import is_saved_dataset, read_dataset
+from dataset_scripts.seed import DOLLY_HELDOUT, load_dolly, split_heldout
 
 LONGFORM_HUB_ID = "akoksal/LongForm"
 COLUMNS = ("input", "output", "source")
-DOLLY_FILE = "dolly/dolly15k_rows0-6399_instruction_response_ascii.jsonl"
+DOLLY_FILE = "dolly/dolly15k_rows0-6399_instruction_response_ascii.jsonl"  # the team copy, inside a folder
+PACKAGED_DOLLY_HELDOUT = Path(__file__).resolve().parent / "data" / "dolly_heldout" / "dolly15k_rows6200-6399.jsonl"
 DOLLY_MIN_WORDS = 50
 
 
@@ -37,65 +43,38 @@ def _check(ds: Dataset, columns: tuple[str, ...], where: str) -> Dataset:
 
 
 def load_longform(source: str | Path = LONGFORM_HUB_ID, split: str = "test") -> Dataset:
-    """LongForm rows (`input`, `output`, `source`) from the Hub id or a local copy."""
-    path = Path(source)
-    if path.is_file():
-        kind = {".json": "json", ".jsonl": "json", ".parquet": "parquet"}.get(path.suffix)
-        if kind is None:
-            raise ValueError(f"{path}: unsupported file type {path.suffix!r} (use .json, .jsonl or .parquet)")
-        try:
-            ds = load_dataset(kind, data_files=str(path), split="train")
-        except Exception as err:  # datasets wraps parse errors in several types
-            raise ValueError(f"{path}: could not be read as LongForm {kind} ({err})") from err
-    elif path.is_dir():
-        if not any((path / name).is_file() for name in ("dataset_info.json", "dataset_dict.json")):
-            raise FileNotFoundError(f"{path}: not a `save_to_disk` dataset folder")
-        data = load_from_disk(str(path))
-        if isinstance(data, DatasetDict):
-            if split not in data:
-                raise ValueError(f"{path}: no split {split!r}; splits are {list(data)}")
-            data = data[split]
-        ds = data
-    else:
-        try:
-            ds = load_dataset(str(source), split=split)
-        except Exception as err:  # offline, unknown repo, missing split: all mean "no data here"
-            raise FileNotFoundError(
-                f"LongForm data: {source!r} is not a local file or folder and could not be loaded "
-                "from the Hub "
-                f"(split {split!r}: {type(err).__name__}: {err}); pass a local copy with --data"
-            ) from err
-    ds = _check(ds, COLUMNS, str(source))
+    """LongForm rows (`id`, `input`, `output`, `source`) from the Hub id or a local copy."""
+    ds = _check(read_dataset(source, split=split), COLUMNS, str(source))
     if "id" not in ds.column_names:
         ds = ds.add_column("id", [f"longform-{i}" for i in range(len(ds))])
     return ds.select_columns(["id", *COLUMNS])
 
 
-def load_dolly_heldout(path: str | Path, min_words: int = DOLLY_MIN_WORDS) -> Dataset:
-    """Dolly held-out long-form responses in LongForm's columns (`source` = "dolly-heldout")."""
-    path = Path(path)
-    if path.is_dir():
+def load_dolly_heldout(path: str | Path | None = None, min_words: int = DOLLY_MIN_WORDS) -> Dataset:
+    """Dolly held-out long-form responses in LongForm's columns, from the packaged rows by default.
+
+    `path` may be a Dolly file (any rows; only those in `DOLLY_HELDOUT` are kept), a folder holding the team
+    copy at `DOLLY_FILE`, or a `save_to_disk` folder.
+    """
+    path = Path(path) if path is not None else PACKAGED_DOLLY_HELDOUT
+    if path.is_dir() and not is_saved_dataset(path):
         path = path / DOLLY_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"Dolly file not found at {path} (expected the shared {DOLLY_FILE})")
-    ds = _check(load_dataset("json", data_files=str(path), split="train"), ("instruction", "response"), str(path))
-    if "dolly_row" not in ds.column_names:
-        raise ValueError(f"{path}: missing column 'dolly_row' (the Dolly row index)")
-    keep = [
-        i
-        for i, row in enumerate(ds.select_columns(["dolly_row", "response"]))
-        if row["dolly_row"] in DOLLY_HELDOUT and len(row["response"].split()) >= min_words
-    ]
+    if not path.exists():
+        raise FileNotFoundError(f"Dolly file not found at {path} (give a Dolly jsonl, or a folder with {DOLLY_FILE})")
+    _, held = split_heldout(load_dolly(str(path)))
+    keep = [i for i, response in enumerate(held["output"]) if len(response.split()) >= min_words]
     if not keep:
         raise ValueError(
             f"{path}: no held-out rows ({DOLLY_HELDOUT.start}-{DOLLY_HELDOUT.stop - 1}) with >= {min_words} words"
         )
-    rows = ds.select(keep)
+    rows = held.select(keep)
     return Dataset.from_dict(
         {
             "id": [f"dolly-{r}" for r in rows["dolly_row"]],
-            "input": rows["instruction"],
-            "output": rows["response"],
+            "input": [
+                f"{i}\n\n{c}" if c.strip() else i for i, c in zip(rows["instruction"], rows["input"], strict=True)
+            ],
+            "output": rows["output"],
             "source": ["dolly-heldout"] * len(rows),
         }
     )

@@ -1,9 +1,10 @@
-"""Seed instruction data in one schema: `instruction`, `input`, `output`, `source`.
+"""Seed instruction data in one schema: `instruction`, `input`, `output`, `source` (all strings).
 
 The training recipes (`hf-david train-generator`, `hf-david train`) read human-written seed data (Dolly-15k
-from the Hub or a local jsonl, or any dataset given its column names) and hf-david job folders through
-these loaders, so every source reaches the trainer with the same four columns plus a provenance record
-(`DataSource`) that ends up in the model card.
+from the Hub or a local jsonl, or any dataset given its column names) through these loaders, so every
+source reaches the trainer with the same four columns plus a provenance record (`DataSource`) that ends up
+in the model card. Sources are read by `dataset_scripts.readers.read_dataset`: a local .jsonl/.json/.csv/
+.parquet file or folder, a `save_to_disk` folder, or a Hub dataset id.
 
 Held-out convention shared with the evaluation code: Dolly rows 6200-6399 (`DOLLY_HELDOUT`) are never
 trained on; `split_heldout` separates them by the `dolly_row` column.
@@ -11,13 +12,11 @@ trained on; `split_heldout` separates them by the `dolly_row` column.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
-from datasets import Dataset, DatasetDict, load_dataset, load_from_disk
+from datasets import Dataset
 
-from hf_david.artifacts import JOB_MANIFEST
+from dataset_scripts.readers import read_dataset
 
 COLUMNS = ["instruction", "input", "output", "source"]
 DOLLY_HUB_ID = "databricks/databricks-dolly-15k"
@@ -36,20 +35,6 @@ class DataSource:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def _read(source: str, split: str) -> Dataset:
-    """A local .jsonl/.json/.csv/.parquet file, a `save_to_disk` folder, or a Hub dataset id."""
-    path = Path(source)
-    if path.is_file():
-        kind = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}.get(path.suffix)
-        if kind is None:
-            raise ValueError(f"{source}: unsupported file type {path.suffix!r} (use .jsonl, .json, .csv, .parquet)")
-        return load_dataset(kind, data_files=str(path), split="train")
-    if path.is_dir() and ((path / "dataset_dict.json").is_file() or (path / "dataset_info.json").is_file()):
-        data = load_from_disk(str(path))
-        return data[split] if isinstance(data, DatasetDict) else data
-    return load_dataset(source, split=split)
 
 
 def normalize(
@@ -88,12 +73,14 @@ def normalize(
 
 
 def load_dolly(source: str = DOLLY_HUB_ID) -> Dataset:
-    """Dolly-15k with a `dolly_row` column: from the Hub (`instruction/context/response`) or a local jsonl.
+    """Dolly-15k as `instruction, input, output, source, dolly_row`: from the Hub or a local copy.
 
-    The shared 6,400-row copy (`instruction/response/dolly_row`, no context, non-ASCII stripped) is
-    accepted as is; its rows keep their original Dolly indices so the held-out range stays meaningful.
+    Hub columns `instruction/context/response` become `instruction/input/output`. Copies without context
+    (`instruction/response/dolly_row`: the team's 6,400-row file, the test fixture, the packaged held-out
+    rows) are accepted as is, with `input` = ""; their rows keep their original Dolly indices in
+    `dolly_row`, so the held-out range stays meaningful. Without a `dolly_row` column, it is the row number.
     """
-    ds = _read(source, "train")
+    ds = read_dataset(source)
     if "dolly_row" not in ds.column_names:
         ds = ds.add_column("dolly_row", list(range(len(ds))))
     context = "context" if "context" in ds.column_names else None
@@ -116,20 +103,6 @@ def load_columns(
     source: str, *, instruction: str, output: str, input: str | None = None, split: str = "train"
 ) -> Dataset:
     """Any local or Hub dataset, given the names of its instruction, output and (optional) input columns."""
-    return normalize(_read(source, split), instruction=instruction, output=output, input=input, source=source)
-
-
-def load_generated(job_dir: str | Path) -> tuple[Dataset, dict]:
-    """The `train` split of an `hf-david generate` job folder, and its manifest (`{}` if absent)."""
-    job_dir = Path(job_dir)
-    if not job_dir.is_dir():
-        raise FileNotFoundError(f"{job_dir}: not a directory (expected an `hf-david generate --out` folder)")
-    data = load_from_disk(str(job_dir))
-    if not isinstance(data, DatasetDict) or "train" not in data:
-        raise ValueError(f"{job_dir}: expected a DatasetDict with a 'train' split")
-    manifest_path = job_dir / JOB_MANIFEST
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    ds = normalize(
-        data["train"], instruction="instruction", output="output", input="input", source=f"hf-david:{job_dir.name}"
+    return normalize(
+        read_dataset(source, split=split), instruction=instruction, output=output, input=input, source=source
     )
-    return ds, manifest

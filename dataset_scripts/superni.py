@@ -1,35 +1,30 @@
-"""SuperNI (NIv2) English test set: loading, and prompts in the Tk-Instruct formats.
+"""SuperNI (NIv2) English test set: the instances and the round-robin truncation used by evaluation.
 
+`load_superni(path)` returns one row per instance, with columns
+`id, task_name, definition, positive_examples ([{input, output}]), input, references ([str]), task_category`.
 Sources, in the order they are tried for `path`:
-- a folder with `test_subset.jsonl` (the shared data layout, e.g. ../shared/data/superni): one row per
-  instance with `id, task_name, definition, positive_examples, input, references, task_category`;
-- a jsonl file in that same row format;
+- nothing (`None`): the packaged subset `data/superni/test_subset.jsonl` (1,022 instances of 104 tasks;
+  provenance and licence in that folder);
+- a folder with `test_subset.jsonl`, or a jsonl file in that same row format;
 - a clone of allenai/natural-instructions (`splits/default/test_tasks.txt` + `tasks/<task>.json`): the first
   100 instances of each test task, as `eval/leaderboard/create_reference_file.py` selects them.
-Prompts follow Tk-Instruct's `DataCollatorForNI` with no task name: "def" (definition only) and "def+2pos"
-(definition + 2 positive examples), ending in "Now complete the following example - Input: ... Output: ".
+`PROMPT_SETTINGS` names Tk-Instruct's evaluation settings and how many positive examples each shows; the
+prompt itself is rendered by `hf_david.evaluation`.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import string
-from collections.abc import Callable
 from pathlib import Path
 
 from datasets import Dataset
 
+from dataset_scripts.readers import json_lines
+
 PROMPT_SETTINGS = {"def": 0, "def+2pos": 2}
 FIELDS = ("id", "task_name", "definition", "positive_examples", "input", "references", "task_category")
 INSTANCES_PER_TASK = 100  # create_reference_file.py keeps the first 100 instances of each test task
-
-
-def default_data_dir() -> Path:
-    """`$HF_DAVID_SHARED_DATA/superni`, else `../shared/data/superni` beside the repository."""
-    shared = os.environ.get("HF_DAVID_SHARED_DATA")
-    base = Path(shared) if shared else Path(__file__).resolve().parents[2] / "shared" / "data"
-    return base / "superni"
+PACKAGED_SUBSET = Path(__file__).resolve().parent / "data" / "superni" / "test_subset.jsonl"
 
 
 def _check_row(row: dict, where: str) -> dict:
@@ -55,17 +50,12 @@ def _check_row(row: dict, where: str) -> dict:
 
 def _read_jsonl(path: Path) -> list[dict]:
     rows = []
-    with path.open(encoding="utf-8") as f:
-        for line_no, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}:{line_no}: not valid JSON ({err.msg})") from None
-            if not isinstance(row, dict):
-                raise ValueError(f"{path}:{line_no}: expected a JSON object")
-            rows.append(_check_row(row, f"{path}:{line_no}"))
+    for line_no, value in json_lines(path):
+        if isinstance(value, json.JSONDecodeError):
+            raise ValueError(f"{path}:{line_no}: not valid JSON ({value.msg})")
+        if not isinstance(value, dict):
+            raise ValueError(f"{path}:{line_no}: expected a JSON object")
+        rows.append(_check_row(value, f"{path}:{line_no}"))
     return rows
 
 
@@ -91,8 +81,9 @@ def _read_task_files(root: Path) -> list[dict]:
 
 
 def load_superni(path: str | Path | None = None, max_instances: int | None = None) -> Dataset:
-    """The SuperNI test instances, optionally the first `max_instances` taken round-robin over tasks."""
-    path = Path(path) if path is not None else default_data_dir()
+    """The SuperNI test instances (packaged subset by default), optionally the first `max_instances`
+    taken round-robin over tasks. Raises FileNotFoundError or ValueError naming the file and line."""
+    path = Path(path) if path is not None else PACKAGED_SUBSET
     if path.is_dir() and (path / "test_subset.jsonl").is_file():
         rows = _read_jsonl(path / "test_subset.jsonl")
     elif path.is_dir() and (path / "splits" / "default" / "test_tasks.txt").is_file():
@@ -129,28 +120,3 @@ def round_robin(groups: list[str], n: int) -> list[int]:
                 picked.append(queue[depth])
         depth += 1
     return sorted(picked)
-
-
-def _end(text: str) -> str:
-    """Tk-Instruct appends "." to a field that does not already end in punctuation."""
-    return text if text and text[-1] in string.punctuation else text + "."
-
-
-def tk_instruct_prompt(row: dict, setting: str = "def+2pos", fits: Callable[[str], bool] | None = None) -> str:
-    """The Tk-Instruct source text for one instance.
-
-    `fits(text)` mirrors the collator's length rule: a positive example is added only while the prompt
-    still fits (Tk-Instruct checks the tokenized length against max_source_length).
-    """
-    if setting not in PROMPT_SETTINGS:
-        raise ValueError(f"prompt setting must be one of {sorted(PROMPT_SETTINGS)}, got {setting!r}")
-    definition = _end("Definition: " + row["definition"].strip()) + "\n\n"
-    task_input = _end(f"Now complete the following example -\nInput: {row['input'].strip()}") + "\nOutput: "
-    examples: list[str] = []
-    for i, example in enumerate(row["positive_examples"][: PROMPT_SETTINGS[setting]], 1):
-        text = _end(f" Positive Example {i} -\nInput: {example['input'].strip()}") + "\n"
-        text = _end(text + f" Output: {example['output'].strip()}") + "\n\n"
-        if fits is not None and not fits(definition + " ".join(examples) + text + task_input):
-            break
-        examples.append(text)
-    return definition + "".join(examples) + task_input

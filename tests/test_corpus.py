@@ -49,10 +49,6 @@ def test_hub_corpus_is_streamed(hub, tiny_model, tmp_path):
     import datasets
 
     from hf_david.job import Job, JobConfig
-    from hf_david.stages.extract import ExtractConfig
-    from hf_david.stages.filter import FilterConfig
-    from hf_david.stages.generate import GenerateConfig
-    from hf_david.stages.pipeline import ExtractThenGenerateConfig
 
     texts = [f"Passage number {i} talks about rivers. Rivers flow to the sea. The sea is salty." for i in range(20)]
     datasets.Dataset.from_dict({"body": texts}).push_to_hub("alice/river-corpus", token="alice-write")
@@ -60,11 +56,44 @@ def test_hub_corpus_is_streamed(hub, tiny_model, tmp_path):
     assert [r["body"] for r, _ in zip(corpus.rows(), range(3), strict=False)] == texts[:3]
     assert corpus.describe() == "alice/river-corpus, split train"
 
-    pipeline = ExtractThenGenerateConfig(
-        extract=ExtractConfig(text_column="body", model=tiny_model, levels=("passage",)),
-        generate=GenerateConfig(model=tiny_model, k=1, max_new_tokens=6, shape_check=False),
-        filter=FilterConfig(model=tiny_model),
+    config = JobConfig(
+        corpus="alice/river-corpus",
+        max_passages=5,
+        shard_size=5,
+        model=tiny_model,  # one model for every stage
+        text_column="body",
+        levels=["passage"],
+        k=1,
+        max_new_tokens=6,
+        shape_check=False,
     )
-    config = JobConfig(corpus="alice/river-corpus", max_passages=5, shard_size=5, pipeline=pipeline)
     data = Job(config, tmp_path / "out").run()
     assert len(data["train"]) + len(data["rejects"]) == 5
+
+
+def test_one_reader_for_files_folders_and_saved_datasets(tmp_path):
+    """Corpus, seed and benchmark loaders share `read_dataset` / `iter_rows` and their suffix table."""
+    from datasets import Dataset, DatasetDict
+
+    from dataset_scripts.readers import iter_rows, read_dataset
+
+    rows = [{"text": "a", "n": 1}, {"text": "b", "n": 2}]
+    Dataset.from_list(rows).to_csv(str(tmp_path / "d.csv"), index=False)
+    assert read_dataset(tmp_path / "d.csv").to_list() == rows == list(iter_rows(tmp_path / "d.csv"))
+    saved = tmp_path / "saved"
+    DatasetDict(train=Dataset.from_list(rows), test=Dataset.from_list(rows[:1])).save_to_disk(str(saved))
+    assert read_dataset(saved, split="test").to_list() == rows[:1]
+    assert list(Corpus(str(saved)).rows()) == rows  # the saved rows, not the folder's .json metadata files
+    with pytest.raises(ValueError, match="no split 'dev'"):
+        read_dataset(saved, split="dev")
+    (tmp_path / "notes.xml").write_text("<a/>")
+    with pytest.raises(ValueError, match="unsupported file type '.xml'"):
+        read_dataset(tmp_path / "notes.xml")
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "a.jsonl").write_text(json.dumps({"text": "one"}) + "\n")
+    (mixed / "b.txt").write_text("first\n\n  \n\nsecond\n")
+    with pytest.raises(ValueError, match="several formats"):
+        read_dataset(mixed)
+    assert [r["text"] for r in iter_rows(mixed)] == ["one", "first", "second"]  # rows tolerate mixed folders
+    assert read_dataset(mixed / "b.txt").to_list() == list(iter_rows(mixed / "b.txt"))

@@ -1,4 +1,4 @@
-"""Benchmark loaders, Tk-Instruct prompts and the `hf-david evaluate` runner (tiny real model, real data)."""
+"""Benchmark loaders, Tk-Instruct prompts and the `hf-david evaluate` runner (tiny real model, packaged data)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import DOLLY
 
 from dataset_scripts import longform, superni
 from hf_david.cli import main as cli
-from hf_david.evaluation import EvalConfig, evaluate_model, render_prompts
+from hf_david.evaluation import EvalConfig, evaluate_model, render_prompts, tk_instruct_prompt
 from hf_david.models import load_tokenizer
 
-DOLLY = "dolly/dolly15k_rows0-6399_instruction_response_ascii.jsonl"
+SUBSET = superni.PACKAGED_SUBSET
 ROW = {
     "definition": "Answer the question ",
     "positive_examples": [
@@ -26,34 +27,34 @@ ROW = {
 
 def test_tk_instruct_prompts_match_the_collator_format():
     # Definition only: "." is appended to fields that do not end in punctuation, "Output: " ends the prompt.
-    assert superni.tk_instruct_prompt(ROW, "def") == (
+    assert tk_instruct_prompt(ROW, "def") == (
         "Definition: Answer the question.\n\nNow complete the following example -\nInput: What is 2+2.\nOutput: "
     )
-    assert superni.tk_instruct_prompt(ROW, "def+2pos") == (
+    assert tk_instruct_prompt(ROW, "def+2pos") == (
         "Definition: Answer the question.\n\n"
         " Positive Example 1 -\nInput: What is 1+1.\n Output: 2.\n\n"
         " Positive Example 2 -\nInput: Capital of France?\n Output: Paris!\n\n"
         "Now complete the following example -\nInput: What is 2+2.\nOutput: "
     )
     # Tk-Instruct adds an example only while the prompt still fits.
-    short = superni.tk_instruct_prompt(ROW, "def+2pos", fits=lambda text: "Example 2" not in text)
+    short = tk_instruct_prompt(ROW, "def+2pos", fits=lambda text: "Example 2" not in text)
     assert "Positive Example 1" in short and "Positive Example 2" not in short
     with pytest.raises(ValueError, match="prompt setting"):
-        superni.tk_instruct_prompt(ROW, "def+5pos")
+        tk_instruct_prompt(ROW, "def+5pos")
 
 
-def test_load_superni_shared_subset(shared_data):
-    ds = superni.load_superni(shared_data / "superni")
+def test_load_superni_packaged_subset():
+    ds = superni.load_superni()
     assert len(ds) == 1022 and len(set(ds["task_name"])) == 104
     assert all(len(r) == 2 for r in ds["positive_examples"])
     # Round-robin truncation: one instance of every task before a second of any.
-    head = superni.load_superni(shared_data / "superni", max_instances=110)
+    head = superni.load_superni(max_instances=110)
     counts = {t: head["task_name"].count(t) for t in set(head["task_name"])}
     assert len(head) == 110 and len(counts) == 104 and max(counts.values()) == 2
 
 
-def test_load_superni_from_a_natural_instructions_clone(shared_data, tmp_path):
-    rows = [json.loads(line) for line in (shared_data / "superni" / "test_subset.jsonl").open()][:20]
+def test_load_superni_from_a_natural_instructions_clone(tmp_path):
+    rows = [json.loads(line) for line in SUBSET.open()][:20]
     tasks = list(dict.fromkeys(r["task_name"] for r in rows))
     (tmp_path / "splits" / "default").mkdir(parents=True)
     (tmp_path / "splits" / "default" / "test_tasks.txt").write_text("\n".join(tasks) + "\n")
@@ -69,13 +70,13 @@ def test_load_superni_from_a_natural_instructions_clone(shared_data, tmp_path):
         (tmp_path / "tasks" / f"{task}.json").write_text(json.dumps(task_json))
     ds = superni.load_superni(tmp_path)
     assert ds["id"] == [r["id"] for r in rows] and ds["references"] == [r["references"] for r in rows]
-    assert superni.tk_instruct_prompt(ds[3]) == superni.tk_instruct_prompt(rows[3])
+    assert tk_instruct_prompt(ds[3]) == tk_instruct_prompt(rows[3])
 
 
-def test_load_superni_bad_data_is_named(shared_data, tmp_path):
+def test_load_superni_bad_data_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="SuperNI data not found"):
         superni.load_superni(tmp_path / "missing")
-    lines = (shared_data / "superni" / "test_subset.jsonl").read_text().splitlines()[:3]
+    lines = SUBSET.read_text().splitlines()[:3]
     bad = json.loads(lines[1])
     del bad["references"]
     (tmp_path / "a.jsonl").write_text("\n".join([lines[0], json.dumps(bad), lines[2]]) + "\n")
@@ -86,19 +87,19 @@ def test_load_superni_bad_data_is_named(shared_data, tmp_path):
         superni.load_superni(tmp_path / "b.jsonl")
 
 
-def _longform_fixture(shared_data: Path, path: Path, n: int = 9) -> list[dict]:
+def _longform_fixture(path: Path, n: int = 9) -> list[dict]:
     """Rows in LongForm's format (input = instruction, output, source) made from real Dolly rows."""
-    dolly = [json.loads(line) for line in (shared_data / DOLLY).open()][:n]
+    dolly = [json.loads(line) for line in DOLLY.open()][:n]
     sources = ["C4", "Wikipedia", "StackExchange"]
     rows = [{"input": r["instruction"], "output": r["response"], "source": sources[i % 3]} for i, r in enumerate(dolly)]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return rows
 
 
-def test_load_longform_local_and_hub(shared_data, tmp_path, hub):
+def test_load_longform_local_and_hub(tmp_path, hub):
     from datasets import Dataset
 
-    rows = _longform_fixture(shared_data, tmp_path / "test.jsonl")
+    rows = _longform_fixture(tmp_path / "test.jsonl")
     ds = longform.load_longform(tmp_path / "test.jsonl")
     assert ds.column_names == ["id", "input", "output", "source"] and ds["output"] == [r["output"] for r in rows]
     Dataset.from_list(rows).push_to_hub("alice/LongForm", split="test", token="alice-write")
@@ -121,13 +122,20 @@ def test_load_longform_bad_rows(tmp_path):
         longform.load_longform(tmp_path / "b.jsonl")
 
 
-def test_dolly_heldout_proxy_rows(shared_data):
-    ds = longform.load_dolly_heldout(shared_data)
-    dolly = {r["dolly_row"]: r for r in map(json.loads, (shared_data / DOLLY).open())}
+def test_dolly_heldout_proxy_rows(tmp_path):
+    ds = longform.load_dolly_heldout()  # the packaged rows
+    dolly = {r["dolly_row"]: r for r in map(json.loads, DOLLY.open())}
     rows = [int(i.removeprefix("dolly-")) for i in ds["id"]]
     assert rows and all(6200 <= r <= 6399 for r in rows)
     assert all(len(dolly[r]["response"].split()) >= 50 for r in rows)
     assert ds["output"] == [dolly[r]["response"] for r in rows] and set(ds["source"]) == {"dolly-heldout"}
+    assert rows == [r for r in range(6200, 6400) if len(dolly[r]["response"].split()) >= 50]
+    # A given file (the fixture holds rows 0-99 too) or a folder holding the team copy gives the same rows.
+    assert longform.load_dolly_heldout(DOLLY).to_list() == ds.to_list()
+    team = tmp_path / longform.DOLLY_FILE
+    team.parent.mkdir(parents=True)
+    team.write_text(DOLLY.read_text())
+    assert longform.load_dolly_heldout(tmp_path).to_list() == ds.to_list()
 
 
 def test_render_prompts_uses_the_chat_template_and_truncates(tiny_model):
@@ -139,10 +147,8 @@ def test_render_prompts_uses_the_chat_template_and_truncates(tiny_model):
     assert "user\none two<|im_end|>" in cut
 
 
-def test_evaluate_superni_end_to_end(tiny_model, shared_data, tmp_path):
-    config = EvalConfig(
-        model=tiny_model, data=str(shared_data / "superni"), max_instances=3, batch_size=2, max_new_tokens=3
-    )
+def test_evaluate_superni_end_to_end(tiny_model, tmp_path):
+    config = EvalConfig(model=tiny_model, max_instances=3, batch_size=2, max_new_tokens=3)  # packaged subset
     result = evaluate_model(config, tmp_path)
     preds = [json.loads(line) for line in (tmp_path / "predictions.jsonl").open()]
     assert len(preds) == result["instances"] == 3
@@ -155,13 +161,24 @@ def test_evaluate_superni_end_to_end(tiny_model, shared_data, tmp_path):
     assert all(f"| {category} |" in table for category in metrics["per_category"])
 
 
-def test_cli_evaluate_dolly_heldout_and_errors(tiny_model, shared_data, tmp_path, capsys):
+def test_cli_evaluate_dolly_heldout_and_errors(tiny_model, tmp_path, capsys):
     out = tmp_path / "run"
-    args = ["evaluate", "--model", tiny_model, "--benchmark", "dolly-heldout", "--data", str(shared_data)]
+    args = ["evaluate", "--model", tiny_model, "--benchmark", "dolly-heldout"]  # the packaged rows
     assert cli([*args, "--max-instances", "2", "--max-new-tokens", "4", "--out", str(out)]) == 0
     assert "| dolly-heldout | 2 |" in capsys.readouterr().out
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["label"].startswith("Dolly held-out") and "PROXY" in metrics["label"]
     assert set(metrics["metrics"]["per_source"]) == {"dolly-heldout"}
+    assert metrics["command"].startswith(f"hf-david evaluate --model {tiny_model} --benchmark dolly-heldout")
     assert cli(["evaluate", "--model", tiny_model, "--data", str(tmp_path / "nope"), "--out", str(out)]) == 2
     assert "SuperNI data not found" in capsys.readouterr().err
+    # Options come from EvalConfig: underscores work too, a YAML file via --config, bad values exit 2.
+    config = tmp_path / "eval.yaml"
+    config.write_text(f"model: {tiny_model}\ndata: {tmp_path / 'nope'}\n")
+    assert cli(["evaluate", "--config", str(config), "--max_instances", "1", "--out", str(out)]) == 2
+    assert "SuperNI data not found" in capsys.readouterr().err
+    assert cli(["evaluate", "--model", tiny_model, "--batch-size", "0"]) == 2
+    assert "batch_size must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as bad_choice:
+        cli(["evaluate", "--model", tiny_model, "--benchmark", "mmlu"])
+    assert bad_choice.value.code == 2

@@ -1,22 +1,13 @@
-"""Seed loaders: Dolly (shared copy and Hub-style columns), any dataset by column names, hf-david job folders."""
+"""Seed loaders: Dolly (the fixture slice of the team copy, Hub-style columns) and any dataset by column names."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from datasets import Dataset, DatasetDict
+from conftest import DOLLY
 
-from dataset_scripts.seed import (
-    COLUMNS,
-    DOLLY_HELDOUT,
-    load_columns,
-    load_dolly,
-    load_generated,
-    split_heldout,
-)
-
-DOLLY_FILE = "dolly/dolly15k_rows0-6399_instruction_response_ascii.jsonl"
+from dataset_scripts.seed import COLUMNS, DOLLY_HELDOUT, load_columns, load_dolly, split_heldout
 
 
 def _jsonl(path, rows):
@@ -24,15 +15,15 @@ def _jsonl(path, rows):
     return str(path)
 
 
-def test_shared_dolly_copy_and_heldout_rows(shared_data):
-    ds = load_dolly(str(shared_data / DOLLY_FILE))
-    assert len(ds) == 6400
+def test_dolly_copy_and_heldout_rows():
+    ds = load_dolly(str(DOLLY))  # dolly_row 0-99 and 6200-6399 of the team's 6,400-row copy
+    assert len(ds) == 300
     assert ds.column_names == COLUMNS + ["dolly_row"]
     assert ds[0]["instruction"] == "When did Virgin Australia start operating?"
     assert ds[0]["output"].startswith("Virgin Australia commenced services")
     assert ds[0]["input"] == ""
     train, held = split_heldout(ds)
-    assert (len(train), len(held)) == (6200, 200)
+    assert (len(train), len(held)) == (100, 200)
     assert held["dolly_row"] == list(DOLLY_HELDOUT)
     assert not set(train["dolly_row"]) & set(DOLLY_HELDOUT)
 
@@ -73,34 +64,3 @@ def test_bad_rows_are_named(tmp_path):
     path = _jsonl(tmp_path / "bad.jsonl", [{"q": "ok?", "a": "yes"}, {"q": "empty?", "a": "  "}])
     with pytest.raises(ValueError, match="row 1: field 'output' is empty"):
         load_columns(path, instruction="q", output="a")
-
-
-def test_generated_job_folder(tmp_path):
-    job = tmp_path / "job"
-    DatasetDict(
-        {
-            "train": Dataset.from_list(
-                [
-                    {
-                        "instruction": "What is X?",
-                        "input": "",
-                        "output": "X is Y.",
-                        "context": "c",
-                        "level": "sentence",
-                        "source_id": "p0",
-                        "candidates": ["What is X?"],
-                        "candidate_ppls": [3.0],
-                        "ppl": 3.0,
-                    }
-                ]
-            ),
-            "rejects": Dataset.from_list([{"source_id": "p1", "stage": "generate", "reason": "r", "text": "t"}]),
-        }
-    ).save_to_disk(str(job))
-    (job / "hf_david_job.json").write_text(json.dumps({"config": {"corpus": "wikitext"}}))
-    ds, manifest = load_generated(job)
-    assert ds.column_names == COLUMNS
-    assert ds[0] == {"instruction": "What is X?", "input": "", "output": "X is Y.", "source": "hf-david:job"}
-    assert manifest["config"]["corpus"] == "wikitext"
-    with pytest.raises(FileNotFoundError):
-        load_generated(tmp_path / "missing")
