@@ -6,8 +6,12 @@ few-shot demos only for the untrained model). Two measures:
 
 * ROUGE-L F (rouge_score, use_stemmer=True) between the generated and the true instruction;
 * perplexity of the true response given the generated instruction, under one fixed scorer
-  (`hf_david.stages.filter.score_outputs`, default: the untrained embedded model). The true instruction's
+  (`hf_david.models.score_outputs`, default: the untrained embedded model). The true instruction's
   perplexity is reported as a reference point.
+
+The rows are the Dolly held-out rows packaged with the repository (`--dolly` default:
+dataset_scripts/data/dolly_heldout/dolly15k_rows6200-6399.jsonl); `--dolly` takes any other copy of Dolly
+(a jsonl or the Hub id), of which only rows 6200-6399 are used.
 
 Usage:
   python benchmarks/generator_vs_fewshot.py run --generator smollm2-135m-instruct --name few-shot \
@@ -28,18 +32,10 @@ from pathlib import Path
 from datasets import Dataset
 from rouge_score import rouge_scorer
 
+from dataset_scripts.longform import PACKAGED_DOLLY_HELDOUT
 from dataset_scripts.seed import load_dolly, split_heldout
-from hf_david.models import DEFAULT_MODEL
-from hf_david.stages.filter import score_outputs
+from hf_david.models import DEFAULT_MODEL, score_outputs
 from hf_david.stages.generate import GenerateConfig, GenerateInstructions
-
-SHARED_DOLLY = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "dolly"
-    / "dolly15k_rows0-6399_instruction_response_ascii.jsonl"
-)
 
 
 def generate(model: str, rows: Dataset, k: int, seed: int) -> tuple[list[str], float]:
@@ -104,6 +100,10 @@ def run(args: argparse.Namespace) -> None:
     )
 
 
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 def compare(args: argparse.Namespace) -> None:
     """Each run's own numbers, then the perplexities on the rows where both runs produced an instruction."""
     a, b = (json.loads(Path(f).read_text()) for f in (args.first, args.second))
@@ -112,10 +112,11 @@ def compare(args: argparse.Namespace) -> None:
     print("|---|---|---|---|---|---|---|")
     for r in (a, b):
         paired = [r["ppl_per_row"][i] for i in both if math.isfinite(r["ppl_per_row"][i])]
-        geo = math.exp(statistics.mean(math.log(p) for p in paired))
+        geo = math.exp(statistics.mean(math.log(p) for p in paired)) if paired else None
+        median = statistics.median(paired) if paired else None
         print(
             f"| {r['generator']} | {r['rougeL_mean']:.2f} | {r['usable_instructions']}/{r['rows']} | "
-            f"{r['ppl_mean']:.2f} | {r['ppl_median']:.2f} | {statistics.median(paired):.2f} | {geo:.2f} |"
+            f"{_num(r['ppl_mean'])} | {_num(r['ppl_median'])} | {_num(median)} | {_num(geo)} |"
         )
     wins = sum(a["ppl_per_row"][i] < b["ppl_per_row"][i] for i in both)
     print(f"{a['generator']} has the lower perplexity on {wins}/{len(both)} rows scored for both")
@@ -128,7 +129,9 @@ def main() -> None:
     p.add_argument("--generator", required=True, help="a `hf-david train-generator` dir, or the untrained default")
     p.add_argument("--name", required=True, help="label for the results, e.g. trained / few-shot")
     p.add_argument("--scorer", default=DEFAULT_MODEL, help="LM that scores the perplexity of the output")
-    p.add_argument("--dolly", default=str(SHARED_DOLLY), help="Dolly jsonl or Hub id")
+    p.add_argument(
+        "--dolly", default=str(PACKAGED_DOLLY_HELDOUT), help="Dolly jsonl or Hub id (default: packaged held-out rows)"
+    )
     p.add_argument("--rows", type=int, default=200, help="how many held-out rows (from row 6200 on)")
     p.add_argument("--k", type=int, default=1, help="candidates sampled per row (the first usable one is kept)")
     p.add_argument("--seed", type=int, default=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+from transformers.hf_argparser import HfArg
 from trl import TrlParser
 
 from hf_david.artifacts import command_line
@@ -15,8 +16,8 @@ from hf_david.job import Job, JobConfig, JobError
 class RunOptions:
     """Where the job writes, and whether to discard what is there (not part of the job's config hash)."""
 
-    out: str = "out/generate"  # job folder (datasets.load_from_disk reads it)
-    overwrite: bool = False  # discard an existing job in --out and start afresh
+    out: str = HfArg(default="out/generate", help="job folder (datasets.load_from_disk reads it)")
+    overwrite: bool = HfArg(default=False, help="discard an existing job in --out and start afresh")
 
 
 def summary(manifest: dict, data) -> str:

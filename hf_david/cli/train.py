@@ -1,65 +1,52 @@
+"""`hf-david train-generator` and `hf-david train`: options generated from the recipe configs by `trl.TrlParser`.
+
+Every `GeneratorConfig`/`FollowingConfig` field is an option (`--seed_data` or `--seed-data`), `--config
+FILE.yaml` supplies any of them, and options on the command line override the file. Bad input (a missing
+file, an unknown column or option, checkpoints left without `--resume`) exits with status 2 and one line.
+"""
+
 from __future__ import annotations
 
 import argparse
 import sys
 
+from trl import TrlParser
 
-class _Sub:
-    """Adapter: the old `sub.add_parser` calls build this command's own parser."""
+from hf_david.artifacts import command_line
+from hf_david.train import FollowingConfig, GeneratorConfig, train
 
-    def __init__(self, command: str) -> None:
-        self.command, self.parsers = command, {}
-
-    def add_parser(self, name: str, help: str = ""):
-        self.parsers[name] = argparse.ArgumentParser(prog=f"hf-david {name}", description=help)
-        return self.parsers[name]
-
-
-def _dispatch(adders, command: str, argv: list[str]) -> int:
-    sub = _Sub(command)
-    for add in adders:
-        add(sub)
-    args = sub.parsers[command].parse_args(argv)
-    args.command = command
-    return args.func(args) or 0
+CONFIGS = {
+    "train-generator": (GeneratorConfig, "SFT an instruction generator on flipped pairs (output -> instruction)."),
+    "train": (FollowingConfig, "SFT the instruction-following model on seed plus generated data."),
+}
 
 
-def _run_train(args: argparse.Namespace) -> int:
-    from hf_david.train import FollowingConfig, GeneratorConfig, command_line, config_from_args, train
-
-    config_cls = GeneratorConfig if args.command == "train-generator" else FollowingConfig
-    try:
-        config = config_from_args(config_cls, args)
-        out = train(config, command=command_line(args))
-    except (ValueError, KeyError, FileExistsError, FileNotFoundError) as err:
-        print(f"hf-david {args.command}: {err}", file=sys.stderr)
-        return 2
-    print(out)
-    return 0
-
-
-def _add_train_generator(sub) -> None:
-    from hf_david.train import GeneratorConfig, add_config_arguments
-
-    p = sub.add_parser("train-generator", help="SFT an instruction generator on flipped pairs (output -> instruction)")
-    add_config_arguments(p, GeneratorConfig)
-    p.set_defaults(func=_run_train)
-
-
-def _add_train(sub) -> None:
-    from hf_david.train import FollowingConfig, add_config_arguments
-
-    p = sub.add_parser("train", help="SFT the instruction-following model on seed plus generated data")
-    add_config_arguments(p, FollowingConfig)
-    p.set_defaults(func=_run_train)
+def parser(command: str) -> TrlParser:
+    """The `TrlParser` of one training command (also used by the tests to parse recipe files)."""
+    config_cls, description = CONFIGS[command]
+    p = TrlParser(
+        config_cls,
+        prog=f"hf-david {command}",
+        usage="%(prog)s --output_dir DIR [--config FILE.yaml] [--OPTION VALUE ...]",
+        description=description + " Options on the command line override those in --config.",
+    )
+    # Only for --help: TrlParser takes `--config FILE` out of argv before parsing.
+    p.add_argument("--config", metavar="FILE.yaml", default=argparse.SUPPRESS, help="YAML file of options")
+    return p
 
 
 def run(command: str, argv: list[str]) -> int:
-    return _dispatch(
-        (
-            _add_train_generator,
-            _add_train,
-        ),
-        command,
-        argv,
-    )
+    """Parse the options, train, print the model folder; 2 and a one-line message on bad input."""
+    # TrlParser reads `--config FILE` only as two words.
+    args = [part for arg in argv for part in (arg.split("=", 1) if arg.startswith("--config=") else [arg])]
+    try:
+        (config,) = parser(command).parse_args_and_config(args)
+        out = train(config, command=command_line([command, *argv]))
+    except SystemExit as stop:  # from argparse: --help (0), or its usage line and error (2)
+        return stop.code or 0
+    except (ValueError, KeyError, FileExistsError, FileNotFoundError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"hf-david {command}: error: {message}", file=sys.stderr)
+        return 2
+    print(out)
+    return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from transformers.hf_argparser import HfArg
+
 from dataset_scripts.corpus import BUILTIN, Corpus
 from hf_david.stages import PipelineConfig
 
@@ -14,13 +16,17 @@ class JobConfig(PipelineConfig):
     run is cut into checkpointed shards. The whole config is hashed into the manifest, so a resumed run
     must use the same settings."""
 
-    corpus: str = BUILTIN  # Hub dataset id, local file or folder, or the built-in Python docs
-    corpus_config: str | None = None  # Hub dataset config
-    split: str = "train"  # Hub dataset split (streamed)
-    corpus_revision: str | None = None
-    max_passages: int | None = 16  # passages to use (0 or None: the whole corpus)
-    shard_size: int = 8  # passages per checkpointed shard
-    max_reject_rate: float = 0.5  # stop when more rows than this share are rejected
+    corpus: str = HfArg(
+        default=BUILTIN,
+        help=f"Hub dataset id, or local jsonl/json/csv/parquet/txt file or folder (default: {BUILTIN}, "
+        "the prose of Python's reference docs)",
+    )
+    corpus_config: str | None = HfArg(default=None, help="Hub dataset config name")
+    split: str = HfArg(default="train", help="Hub dataset split (streamed)")
+    corpus_revision: str | None = HfArg(default=None, help="Hub dataset revision")
+    max_passages: int | None = HfArg(default=16, help="passages to use (0: the whole corpus)")
+    shard_size: int = HfArg(default=8, help="passages per checkpointed shard")
+    max_reject_rate: float = HfArg(default=0.5, help="stop when more than this share of rows is rejected")
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -251,6 +251,14 @@ def _model_metadata(info: dict) -> tuple[ModelCardData, list[str], list[dict]]:
     return card_data, licenses, datasets
 
 
+def _hyperparameters(info: dict) -> list[tuple[str, str]]:
+    """(option, value) rows of a training record: those it lists as shown (options set away from the
+    library's defaults), else all of them."""
+    values = info.get("hyperparameters") or {}
+    shown = info.get("hyperparameters_shown") or sorted(values)
+    return [(k, cell(values[k])) for k in sorted(shown) if k in values]
+
+
 def write_model_card(model_dir: Path, repo_id: str | None = None, dest: Path | None = None) -> Path:
     """Render README.md for a model trained by hf_david into `dest` (default: the model folder), from
     hf_david_training.json, the loss curve and eval_results.json beside it; the loss curve is copied to
@@ -276,7 +284,7 @@ def write_model_card(model_dir: Path, repo_id: str | None = None, dest: Path | N
         base_model_text=base_text,
         task_text=TASK_TEXT.get(info.get("task") or "", ""),
         datasets=[{k: cell(d.get(k, "-")) for k in ("name", "source", "rows", "license")} for d in datasets],
-        hyperparameters=sorted((k, cell(v)) for k, v in (info.get("hyperparameters") or {}).items()),
+        hyperparameters=_hyperparameters(info),
         losses=[(k, cell(info[k])) for k in ("train_loss", "eval_loss") if info.get(k) is not None],
         loss_curve=LOSS_CURVE if loss_curve else None,
         command=command_text(info.get("command")),

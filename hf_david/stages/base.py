@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
+from transformers.hf_argparser import HfArg
+
 from hf_david.models import DEFAULT_MODEL
 from hf_david.stages.rejects import REJECT_COLUMNS, REJECT_DETAIL, REJECT_REASON, REJECT_STAGE, Reason
 
@@ -26,10 +28,10 @@ class ModelSettings:
     Each stage may override the model with its own field (`fragment_model`, `generator`, `scorer`).
     """
 
-    model: str = DEFAULT_MODEL
-    revision: str | None = None
-    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
-    seed: int = 0
+    model: str = HfArg(default=DEFAULT_MODEL, help="the model every stage uses: alias, Hub id or local folder")
+    revision: str | None = HfArg(default=None, help="model revision (Hub models)")
+    dtype: Literal["float32", "bfloat16", "float16"] = HfArg(default="float32", help="weights dtype")
+    seed: int = HfArg(default=0, help="global seed; row seeds derive from it and the row, not process state")
 
     def __post_init__(self) -> None:
         """Validation hook: each stage config checks its own fields, then calls `super().__post_init__()`."""

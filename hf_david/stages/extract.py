@@ -15,12 +15,13 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import pysbd
 import torch
 import yake
+from transformers.hf_argparser import HfArg
 
 from hf_david.models import load_model, load_tokenizer
 from hf_david.prompts import FRAGMENT_EXTRACTION, load_prompt
@@ -36,18 +37,20 @@ class ExtractConfig(ModelSettings):
     """Extraction settings. `model` gives the tokenizer for the limits and, unless `fragment_model` is set,
     the LM that picks `fragment`s."""
 
-    text_column: str = "text"
-    id_column: str | None = None
-    levels: list[str] = field(default_factory=lambda: list(LEVELS))  # a subset of LEVELS; "a,b" also works
-    fragment_model: str | None = None
-    min_output_tokens: int = 3
-    max_output_tokens: int = 160
-    max_passage_tokens: int = 400
-    long_passages: Literal["truncate", "skip"] = "truncate"
-    keywords: int = 5
-    max_sentences: int = 3
-    fragment_max_new_tokens: int = 96
-    fragment_batch_size: int = 8
+    text_column: str = HfArg(default="text", help="column holding the passages")
+    id_column: str | None = HfArg(default=None, help="column with row ids; unset: a hash of the text")
+    levels: list[str] = HfArg(
+        default_factory=lambda: list(LEVELS), help=f"segment levels, a subset of {','.join(LEVELS)} ('a,b' works)"
+    )
+    fragment_model: str | None = HfArg(default=None, help="LM that picks fragments; unset: --model")
+    min_output_tokens: int = HfArg(default=3, help="shortest segment kept, in tokens")
+    max_output_tokens: int = HfArg(default=160, help="longest segment kept, in tokens")
+    max_passage_tokens: int = HfArg(default=400, help="longer passages are truncated or skipped")
+    long_passages: Literal["truncate", "skip"] = HfArg(default="truncate", help="what to do with long passages")
+    keywords: int = HfArg(default=5, help="key phrases in a `keywords` segment")
+    max_sentences: int = HfArg(default=3, help="longest `sentence` span, in sentences")
+    fragment_max_new_tokens: int = HfArg(default=96, help="tokens the LM may write for a fragment")
+    fragment_batch_size: int = HfArg(default=8, help="passages per fragment generate() call")
 
     def __post_init__(self) -> None:
         super().__post_init__()

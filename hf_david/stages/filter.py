@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from transformers.hf_argparser import HfArg
+
 from hf_david.models import score_pairs
 from hf_david.stages.base import ModelSettings, Stage, live_rows, with_rejects
 from hf_david.stages.rejects import Reason
@@ -20,9 +22,9 @@ from hf_david.stages.rejects import Reason
 class FilterConfig(ModelSettings):
     """Scoring settings. `scorer` overrides `model` for this stage."""
 
-    scorer: str | None = None
-    score_batch_size: int = 8
-    max_length: int = 1024  # tokens of prompt + output; longer pairs are cut in the output
+    scorer: str | None = HfArg(default=None, help="perplexity scorer; unset: --model")
+    score_batch_size: int = HfArg(default=8, help="(instruction, output) pairs per forward pass")
+    max_length: int = HfArg(default=1024, help="tokens of prompt + output; longer pairs are cut in the output")
 
     @property
     def scorer_model(self) -> str:

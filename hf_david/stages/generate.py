@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from transformers.hf_argparser import HfArg
 
 from hf_david.models import is_trained_generator, load_model
 from hf_david.models.sampling import PrefixCache, sample
@@ -25,16 +26,20 @@ from hf_david.stages.rejects import Reason
 class GenerateConfig(ModelSettings):
     """Sampling settings. `generator` overrides `model` for this stage (e.g. a trained generator)."""
 
-    generator: str | None = None
-    prompt: str = INSTRUCTION_GENERATION  # a shipped prompt name or a .yaml path
-    few_shot: bool | None = None  # None: few-shot unless the model is a trained hf-david generator
-    use_context: bool = False  # show the passage to the generator and keep it as `input`
-    shape_check: bool = True  # keep only candidates shaped like English instructions (see clean_candidate)
-    k: int = 4
-    max_new_tokens: int = 48
-    temperature: float = 0.9
-    top_p: float = 0.95
-    generate_batch_size: int = 4  # rows per generate() call; each row expands to k sequences
+    generator: str | None = HfArg(default=None, help="instruction generator; unset: --model")
+    prompt: str = HfArg(default=INSTRUCTION_GENERATION, help="a shipped prompt name or a .yaml path")
+    few_shot: bool | None = HfArg(
+        default=None, help="show the prompt's demonstrations; unset: yes, unless the model is a trained generator"
+    )
+    use_context: bool = HfArg(default=False, help="show the passage to the generator and keep it as `input`")
+    shape_check: bool = HfArg(
+        default=True, help="keep only candidates shaped like English instructions (question word, imperative, '?')"
+    )
+    k: int = HfArg(default=4, help="candidate instructions sampled per output")
+    max_new_tokens: int = HfArg(default=48, help="tokens per candidate")
+    temperature: float = HfArg(default=0.9, help="sampling temperature")
+    top_p: float = HfArg(default=0.95, help="nucleus sampling threshold")
+    generate_batch_size: int = HfArg(default=4, help="rows per generate() call; each row expands to k sequences")
 
     def __post_init__(self) -> None:
         super().__post_init__()
