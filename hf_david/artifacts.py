@@ -43,6 +43,8 @@ REJECT_FEATURES = Features(
 )
 TRAIN_COLUMNS = tuple(TRAIN_FEATURES)
 REJECT_COLUMNS = tuple(REJECT_FEATURES)
+# The splits of a generated dataset (`datasets.load_from_disk(OUT)`), by name.
+SPLIT_FEATURES = {"train": TRAIN_FEATURES, "rejects": REJECT_FEATURES}
 
 
 def command_line(argv: list[str] | None = None) -> str:

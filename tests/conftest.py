@@ -80,5 +80,3 @@ def hub():
     ).start()
     yield server
     server.stop()
-
-

@@ -13,7 +13,7 @@ from datasets import Dataset, DatasetDict
 
 from dataset_scripts.seed import COLUMNS, load_dolly
 from hf_david.cli import main
-from hf_david.cli.train import parser
+from hf_david.cli.common import parse
 from hf_david.models import is_trained_generator, load_tokenizer
 from hf_david.prompts import INSTRUCTION_FOLLOWING, INSTRUCTION_GENERATION, load_prompt
 from hf_david.stages.generate import GenerateConfig, GenerateInstructions
@@ -265,24 +265,24 @@ def test_mix_ratio():
 def test_yaml_config_with_cli_overrides(tmp_path):
     path = tmp_path / "recipe.yaml"
     path.write_text(yaml.safe_dump({"learning_rate": 1e-3, "lora": True, "generated": ["a", "b"], "output_dir": "m"}))
-    (config,) = parser("train").parse_args_and_config(["--config", str(path), "--lora", "false", "--seed", "7"])
+    (config,) = parse("train", (FollowingConfig,), ["--config", str(path), "--lora", "false", "--seed", "7"])
     assert (config.learning_rate, config.lora, config.seed, config.generated) == (1e-3, False, 7, ["a", "b"])
     assert isinstance(config, FollowingConfig) and config.output_dir == "m"
     path.write_text(yaml.safe_dump({"learning_rat": 1}))
     with pytest.raises(ValueError, match="learning_rat"):
-        parser("train").parse_args_and_config(["--config", str(path), "--output_dir", "m"])
+        parse("train", (FollowingConfig,), ["--config", str(path), "--output_dir", "m"])
 
 
 def test_shipped_recipe_parses():
     """The recipe file's keys are GeneratorConfig fields, with no data path in it (the Hub id by default)."""
     recipe = RECIPES / "generator-dolly-smollm2.yaml"
-    (config,) = parser("train-generator").parse_args_and_config(["--config", str(recipe), "--output_dir", "m"])
+    (config,) = parse("train-generator", (GeneratorConfig,), ["--config", str(recipe), "--output_dir", "m"])
     assert isinstance(config, GeneratorConfig)
     assert (config.lora, config.lora_layers, config.precision, config.max_seed_rows) == (True, 12, "bf16", 2000)
     assert (config.learning_rate, config.eval_steps, config.save_steps) == (3e-4, 125, 25)
     assert config.seed_data == "databricks/databricks-dolly-15k"
-    (local,) = parser("train-generator").parse_args_and_config(
-        ["--config", str(recipe), "--output_dir", "m", "--seed_data", str(DOLLY)]
+    (local,) = parse(
+        "train-generator", (GeneratorConfig,), ["--config", str(recipe), "--output_dir", "m", "--seed_data", str(DOLLY)]
     )
     assert local.seed_data == str(DOLLY) and local.lora_layers == 12
 

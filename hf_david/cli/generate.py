@@ -1,14 +1,15 @@
-"""`hf-david generate`: run the extract-then-generate job; every option is a field of `JobConfig`."""
+"""`hf-david generate`: run the extract-then-generate job; every option is a field of `JobConfig` (or of
+`RunOptions`). Prints the counts, per-stage stats and a few rows; exit 2 on bad input, 130 when
+interrupted (finished shards are kept)."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 from transformers.hf_argparser import HfArg
-from trl import TrlParser
 
 from hf_david.artifacts import command_line
+from hf_david.cli.common import fail, parse
 from hf_david.job import Job, JobConfig, JobError
 
 
@@ -40,14 +41,13 @@ def summary(manifest: dict, data) -> str:
 
 
 def run(command: str, argv: list[str]) -> int:
-    parser = TrlParser((JobConfig, RunOptions), prog=f"hf-david {command}", description=__doc__)
+    options = RunOptions()
     try:
-        config, options = parser.parse_args_and_config(argv)
+        config, options = parse(command, (JobConfig, RunOptions), argv)
         job = Job(config, options.out, overwrite=options.overwrite, command=command_line([command, *argv]))
         data = job.run()
     except (JobError, ValueError, FileNotFoundError) as err:
-        print(f"hf-david {command}: error: {err}", file=sys.stderr)
-        return 2
+        return fail(command, err)
     except KeyboardInterrupt:
         print(f"\nInterrupted. Finished shards are kept: re-run the same command to resume ({options.out}).")
         return 130

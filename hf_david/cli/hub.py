@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from hf_david.cli.common import description
+
 TOKEN_HELP = {
     "push": "Hub write token (default: HF_TOKEN or `hf auth login`)",
     "pull": "Hub token, for private repos",
@@ -16,9 +18,7 @@ TOKEN_HELP = {
 
 
 def _parser(command: str) -> argparse.ArgumentParser:
-    from hf_david.cli.main import COMMANDS
-
-    parser = argparse.ArgumentParser(prog=f"hf-david {command}", description=COMMANDS[command][1])
+    parser = argparse.ArgumentParser(prog=f"hf-david {command}", description=description(command))
     if command == "push":
         parser.add_argument("folder", help="an `hf-david generate --out` folder or a model folder (auto-detected)")
         parser.add_argument("repo_id", help="user/name on the Hub, or name for your namespace (created if missing)")

@@ -1,8 +1,7 @@
 """The `hf-david` command line: `hf-david COMMAND [options]`, one module per command.
 
-Each command module has `run(command, argv) -> exit code` and parses its own options, generated from the
-library's config dataclasses (`trl.TrlParser`, so every command also takes `--config file.yaml`). Modules
-are imported only for the command that runs, so `hf-david --help` stays fast.
+Each command module has `run(command, argv) -> exit code` and parses its own options (`hf_david.cli.common`).
+Modules are imported only for the command that runs, so `hf-david --help` stays fast.
 """
 
 from __future__ import annotations
@@ -10,14 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-COMMANDS = {
-    "generate": ("hf_david.cli.generate", "make instruction data from unlabeled passages (extract-then-generate)"),
-    "train-generator": ("hf_david.cli.train", "SFT an instruction generator on flipped pairs (output -> instruction)"),
-    "train": ("hf_david.cli.train", "SFT the instruction-following model on seed plus generated data"),
-    "evaluate": ("hf_david.cli.evaluate", "generate on a benchmark and score it like the official scorers"),
-    "push": ("hf_david.cli.hub", "publish a generated dataset or a model folder to the Hub, with its card"),
-    "pull": ("hf_david.cli.hub", "download a published hf_david dataset (train + rejects) to a folder"),
-}
+from hf_david.cli.common import COMMANDS
 
 
 def usage() -> str:

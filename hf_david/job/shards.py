@@ -16,12 +16,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Dataset, DatasetDict, Features
 
-from hf_david.artifacts import REJECT_FEATURES, TRAIN_COLUMNS, TRAIN_FEATURES
+from hf_david.artifacts import REJECT_FEATURES, SPLIT_FEATURES, TRAIN_COLUMNS, TRAIN_FEATURES
 from hf_david.stages.rejects import REJECT_DETAIL, REJECT_REASON, REJECT_STAGE
 
 SHARDS = "shards"
 PREVIEW_CHARS = 2000  # of the rejected text kept in the `rejects` split
-SPLITS = {"train": TRAIN_FEATURES, "rejects": REJECT_FEATURES}
 
 
 def reject_row(row: dict, stage: str, reason: str, detail: str) -> dict:
@@ -68,7 +67,7 @@ def write_shard(out: Path, index: int, train: list[dict], rejects: list[dict]) -
 def finish(out: Path, indices: list[int]) -> DatasetDict:
     """Join the shards into the final DatasetDict, save it (plus `train.jsonl`) and drop the shards."""
     splits = {}
-    for split, features in SPLITS.items():
+    for split, features in SPLIT_FEATURES.items():
         tables = [pq.read_table(_path(out, split, i)) for i in indices]
         table = pa.concat_tables(tables) if tables else features.arrow_schema.empty_table()
         splits[split] = Dataset.from_dict(table.to_pydict(), features=features)

@@ -40,7 +40,7 @@ from huggingface_hub import (
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
 from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
 
-from hf_david.artifacts import JOB_MANIFEST, REJECT_COLUMNS, TRAIN_COLUMNS, TRAINING_MANIFEST
+from hf_david.artifacts import JOB_MANIFEST, SPLIT_FEATURES, TRAINING_MANIFEST
 from hf_david.publish import cards
 from hf_david.publish.sanitize import sanitize
 
@@ -54,7 +54,7 @@ MAX_SHARD_BYTES = 500 * 1024 * 1024
 README = cards.README
 REJECTS = "rejects"  # the split of rejected rows, published as its own config (its columns differ)
 # The splits of a generated dataset, their columns (as the card lists them) and their folders on the Hub.
-SPLIT_COLUMNS = {"train": TRAIN_COLUMNS, REJECTS: REJECT_COLUMNS}
+SPLIT_COLUMNS = {split: tuple(features) for split, features in SPLIT_FEATURES.items()}
 DATA_DIRS = {"train": "data", REJECTS: "rejects"}
 # Files of a model folder that are not published: local bookkeeping that records local paths
 # (the training manifest, Trainer's pickled arguments and state) and training checkpoints.

@@ -24,6 +24,7 @@ import itertools
 import json
 import shutil
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -161,7 +162,9 @@ def options_set(config: RecipeConfig) -> list[str]:
     and any other option set away from TRL's default on this run."""
     ours = itertools.takewhile(lambda cls: cls is not SFTConfig, type(config).__mro__)
     declared = {name for cls in ours for name in vars(cls).get("__annotations__", {})}
-    defaults = SFTConfig(output_dir=config.output_dir, bf16=False).to_dict()  # TRL's bf16=True fails on a CPU
+    with warnings.catch_warnings():  # TRL's own default gradient_checkpointing=True is a deprecated alias
+        warnings.simplefilter("ignore", FutureWarning)
+        defaults = SFTConfig(output_dir=config.output_dir, bf16=False).to_dict()  # TRL's bf16=True fails on a CPU
     return sorted(k for k, v in config.to_dict().items() if k in declared or defaults.get(k) != v)
 
 
