@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 from conftest import WIKITEXT
 from datasets import load_from_disk
+from tqdm.auto import tqdm
 
 from hf_david.job import MANIFEST, Job, JobConfig, JobError
+from hf_david.job.runner import run_stage
+from hf_david.stages import REJECT_DETAIL, REJECT_REASON, REJECT_STAGE, Reason, Stage
+from hf_david.stages.base import with_rejects
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +145,34 @@ def test_missing_column_fails_before_any_model_loads(corpus, tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert "column 'body' not found in the corpus" in result.stderr and "Traceback" not in result.stderr
+
+
+class Picky(Stage):
+    """A real stage that raises on one output and records every row it is given."""
+
+    name = "picky"
+
+    def __init__(self, config=None) -> None:
+        super().__init__(config)
+        self.seen: list[str] = []
+
+    def apply(self, batch: dict[str, list]) -> dict[str, list]:
+        self.seen += batch["output"]
+        if "boom" in batch["output"]:
+            raise RuntimeError("cannot handle boom")
+        return with_rejects({**batch, "kept": [True] * len(batch["output"])}, self.name, {})
+
+
+def test_run_stage_isolates_a_raising_row_and_carries_rejected_rows():
+    batch = with_rejects({"output": ["a", "boom", "b", "c"]}, "extract", {3: (Reason.TEXT_EMPTY, "text is empty")})
+    stage = Picky()
+    out = run_stage(stage, batch, tqdm(disable=True))
+    rows = {
+        o: (s, r, d)
+        for o, s, r, d in zip(out["output"], out[REJECT_STAGE], out[REJECT_REASON], out[REJECT_DETAIL], strict=True)
+    }
+    assert rows["c"] == ("extract", "text_empty", "text is empty")  # carried past the stage, never given to it
+    assert "c" not in stage.seen and stage.seen.count("boom") == 2  # the slice, then the row alone
+    assert rows["boom"] == ("picky", "stage_error", "RuntimeError: cannot handle boom")
+    assert rows["a"] == rows["b"] == ("", "", "")
+    assert out["output"][0] == "c" and out["kept"][0] is None  # rejects first, in stage order

@@ -26,7 +26,7 @@ from hf_david.job.config import JobConfig, JobError
 from hf_david.job.shards import finish, partition, reject_row, write_shard
 from hf_david.publish.cards import write_dataset_card
 from hf_david.stages import Reason, Stage, build_stages
-from hf_david.stages.base import n_rows, with_rejects
+from hf_david.stages.base import live_rows, n_rows, with_rejects
 
 SLICE = 16  # rows per stage call: the granularity of progress bars and of exception isolation
 LOAD = "load"  # the stage name of corpus rows that could not be read
@@ -43,10 +43,17 @@ def _concat(parts: list[dict[str, list]]) -> dict[str, list]:
 
 
 def run_stage(stage: Stage, batch: dict[str, list], bar: tqdm) -> dict[str, list]:
-    """Apply a stage in slices; a slice that raises is retried row by row, and a row that raises is marked."""
-    parts = []
-    for start in range(0, n_rows(batch), SLICE):
-        part = _take(batch, range(start, min(start + SLICE, n_rows(batch))))
+    """Apply a stage to the live rows in slices; rows rejected earlier are carried past it, first.
+
+    A slice that raises is retried row by row, and a row that raises is marked. Feeding only live rows keeps
+    every batch the stage sees full, and the rejects in stage order.
+    """
+    live = live_rows(batch)
+    alive = set(live)
+    carried = [i for i in range(n_rows(batch)) if i not in alive]
+    parts = [_take(batch, carried)] if carried else []
+    for start in range(0, len(live), SLICE):
+        part = _take(batch, live[start : start + SLICE])
         try:
             parts.append(stage(part))
         except Exception:
@@ -55,9 +62,8 @@ def run_stage(stage: Stage, batch: dict[str, list], bar: tqdm) -> dict[str, list
                 try:
                     parts.append(stage(row))
                 except Exception as exc:
-                    parts.append(
-                        with_rejects(row, stage.name, {0: (Reason.STAGE_ERROR, f"{type(exc).__name__}: {exc}")})
-                    )
+                    error = (Reason.STAGE_ERROR, f"{type(exc).__name__}: {exc}")
+                    parts.append(with_rejects(row, stage.name, {0: error}))
         bar.update(n_rows(part))
     return _concat(parts)
 
