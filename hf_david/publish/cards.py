@@ -50,16 +50,16 @@ TASK_TEXT = {
 # `{k}` is filled with the number of candidates per output.
 COLUMN_DOCS = {
     "instruction": "the kept instruction, written by the generator",
-    "input": "an optional input to the instruction (empty for generated rows)",
+    "input": "the passage the instruction refers to (generated with `--use_context`), else empty",
     "output": "the extracted segment of the corpus",
     "context": "its source passage",
     "level": "the extraction level (`passage`, `keywords`, `sentence` or `fragment`)",
     "source_id": "the id of the source passage",
-    "candidates": "all {k} generated instructions for the output",
+    "candidates": "the instructions sampled for the output ({k} per output) that survived cleaning",
     "candidate_ppls": "their perplexities",
     "ppl": "the kept instruction's perplexity",
     "stage": "the stage that rejected the row",
-    "reason": "why, as a stable snake_case code (e.g. `too_long`)",
+    "reason": "why, as a stable snake_case code (e.g. `passage_too_long`, `no_usable_candidate`)",
     "detail": "free text about this row's rejection",
     "text": "the rejected text",
 }
