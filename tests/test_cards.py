@@ -170,7 +170,7 @@ def test_dataset_card_lists_every_column_with_its_description(job):
     for part, names in ((train_part, TRAIN_COLUMNS), (rejects_part, REJECT_COLUMNS)):
         for name in names:
             assert f"- `{name}`: {cards.COLUMN_DOCS[name].format(k=3)}" in part, name
-    assert "- `candidates`: all 3 generated instructions" in train_part
+    assert "- `candidates`: the instructions sampled for the output (3 per output)" in train_part
     with pytest.raises(KeyError, match="not_a_column"):
         cards.column_docs(("instruction", "not_a_column"))
 
