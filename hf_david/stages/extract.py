@@ -29,7 +29,6 @@ from hf_david.stages.base import ModelSettings, Stage, derive_seed, with_rejects
 from hf_david.stages.rejects import Reason
 
 LEVELS = ("passage", "keywords", "sentence", "fragment")
-SEGMENT_COLUMNS = ("output", "context", "level", "source_id")
 
 
 @dataclass
