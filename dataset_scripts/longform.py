@@ -1,15 +1,15 @@
 """Long-form generation benchmarks scored with METEOR: the LongForm test set and a Dolly held-out proxy.
 
-Both loaders return the same columns: `id`, `input` (the instruction the model answers), `output` (the
-reference), `source` (the group METEOR is averaged over).
+Both loaders return the columns `id`, `input` (the instruction the model answers), `output` (the
+reference) and `source` (the group METEOR is averaged over); the Dolly proxy adds `context` (the passage the
+instruction refers to, "" for none). How the two make a prompt is the evaluator's business.
 - LongForm (Köksal et al., 2023): the Hub dataset `akoksal/LongForm` (split `test`, columns `input`,
   `output`, `source`) or a local copy of it (file, folder or `save_to_disk` folder; see
   `dataset_scripts.readers`). `id` is the source's own when it has one, else `longform-<row>`.
 - Dolly held-out (a PROXY, not LongForm): the long-form responses (>= 50 words) among Dolly rows
   6200-6399, which hf_david's training recipes never train on (`dataset_scripts.seed.DOLLY_HELDOUT`).
   By default the packaged rows `data/dolly_heldout/dolly15k_rows6200-6399.jsonl` (provenance and licence
-  in that folder). That copy has no `context`, so these prompts are the bare instructions; a copy with
-  context gets it after the instruction, separated by a blank line. `id` is `dolly-<dolly_row>` and
+  in that folder). That copy has no context; Hub-style Dolly has one. `id` is `dolly-<dolly_row>` and
   `source` is "dolly-heldout".
 """
 
@@ -71,9 +71,8 @@ def load_dolly_heldout(path: str | Path | None = None, min_words: int = DOLLY_MI
     return Dataset.from_dict(
         {
             "id": [f"dolly-{r}" for r in rows["dolly_row"]],
-            "input": [
-                f"{i}\n\n{c}" if c.strip() else i for i, c in zip(rows["instruction"], rows["input"], strict=True)
-            ],
+            "input": rows["instruction"],
+            "context": rows["input"],
             "output": rows["output"],
             "source": ["dolly-heldout"] * len(rows),
         }

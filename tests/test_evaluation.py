@@ -182,3 +182,19 @@ def test_cli_evaluate_dolly_heldout_and_errors(tiny_model, tmp_path, capsys):
     with pytest.raises(SystemExit) as bad_choice:
         cli(["evaluate", "--model", tiny_model, "--benchmark", "mmlu"])
     assert bad_choice.value.code == 2
+
+
+def test_dolly_heldout_context_goes_into_the_follower_turn(tmp_path):
+    """Hub-style Dolly keeps its context as a column; the prompt is the follower's user turn, as in training."""
+    from hf_david.evaluation import load_benchmark
+
+    response = " ".join(["word"] * 60)
+    rows = [
+        {"dolly_row": 6200, "instruction": "Summarize.", "context": "Bees make honey.", "response": response},
+        {"dolly_row": 6201, "instruction": "Explain bees.", "context": "", "response": response},
+    ]
+    path = tmp_path / "dolly.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert longform.load_dolly_heldout(path)["context"] == ["Bees make honey.", ""]
+    ds = load_benchmark(EvalConfig(model="unused", benchmark="dolly-heldout", data=str(path)))
+    assert ds["source_text"] == ["Summarize.\n\nBees make honey.", "Explain bees."]

@@ -15,7 +15,7 @@ from datasets import Dataset
 from dataset_scripts import longform, superni
 from hf_david.evaluation.config import EvalConfig
 from hf_david.models import load_tokenizer
-from hf_david.prompts import TK_INSTRUCT, load_prompt
+from hf_david.prompts import INSTRUCTION_FOLLOWING, TK_INSTRUCT, load_prompt
 
 LABELS = {
     "superni": "SuperNI (NIv2 English test tasks)",
@@ -66,8 +66,9 @@ def _superni(config: EvalConfig) -> Dataset:
 
 
 def load_benchmark(config: EvalConfig) -> Dataset:
-    """Rows with `id`, `source_text` (the prompt before the chat template), `references`, `group`
-    (SuperNI task category or long-form source) and, for SuperNI, `task_id`."""
+    """Rows with `id`, `source_text` (the prompt before the chat template: Tk-Instruct's for SuperNI, the
+    follower's user turn for the long-form benchmarks), `references`, `group` (SuperNI task category or
+    long-form source) and, for SuperNI, `task_id`."""
     if config.benchmark == "superni":
         return _superni(config)
     if config.benchmark == "longform":
@@ -76,10 +77,14 @@ def load_benchmark(config: EvalConfig) -> Dataset:
         ds = longform.load_dolly_heldout(config.data)
     if config.max_instances is not None:
         ds = ds.select(superni.round_robin(ds["source"], config.max_instances))
+    contexts = ds["context"] if "context" in ds.column_names else [""] * len(ds)
+    follower = load_prompt(INSTRUCTION_FOLLOWING)
     return Dataset.from_dict(
         {
             "id": ds["id"],
-            "source_text": ds["input"],
+            "source_text": [
+                follower.user_turn(instruction=i, input=c) for i, c in zip(ds["input"], contexts, strict=True)
+            ],
             "references": [[o] for o in ds["output"]],
             "group": ds["source"],
         }

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, get_args
+
+from transformers.hf_argparser import HfArg
 
 from dataset_scripts.superni import PROMPT_SETTINGS
 
@@ -14,10 +16,6 @@ BENCHMARKS: tuple[str, ...] = get_args(Benchmark)
 DEFAULT_MAX_NEW_TOKENS = {"superni": 128, "longform": 256, "dolly-heldout": 256}
 
 
-def _help(text: str) -> dict:
-    return {"help": text}
-
-
 @dataclass
 class EvalConfig:
     """What to evaluate; `data` is a path (or Hub id for LongForm), None for each benchmark's default.
@@ -26,22 +24,20 @@ class EvalConfig:
     held-out rows packaged with `dataset_scripts`, and the Hub id `akoksal/LongForm`.
     """
 
-    model: str = field(metadata=_help("model alias, Hub id or local folder"))
-    benchmark: Benchmark = field(default="superni", metadata=_help("the benchmark to run"))
-    data: str | None = field(
+    model: str = HfArg(help="model alias, Hub id or local folder")
+    benchmark: Benchmark = HfArg(default="superni", help="the benchmark to run")
+    data: str | None = HfArg(
         default=None,
-        metadata=_help(
-            "SuperNI: folder/jsonl/natural-instructions clone, unset: the packaged 1,022-instance subset; "
-            "LongForm: file/folder/Hub id, unset: akoksal/LongForm; dolly-heldout: Dolly jsonl or a folder "
-            "holding the team copy, unset: the packaged held-out rows"
-        ),
+        help="SuperNI: folder/jsonl/natural-instructions clone, unset: the packaged 1,022-instance subset; "
+        "LongForm: file/folder/Hub id, unset: akoksal/LongForm; dolly-heldout: Dolly jsonl or a folder "
+        "holding the team copy, unset: the packaged held-out rows",
     )
-    max_instances: int | None = field(default=None, metadata=_help("at most N, round-robin by task/source"))
-    batch_size: int = field(default=8, metadata=_help("prompts per generation batch"))
-    max_new_tokens: int | None = field(default=None, metadata=_help("unset: 128 for superni, 256 otherwise"))
-    prompt_setting: PromptSetting = field(default="def+2pos", metadata=_help("SuperNI prompt (Tk-Instruct)"))
-    max_prompt_tokens: int = field(default=1024, metadata=_help("truncate prompts (Tk-Instruct: 1024)"))
-    revision: str | None = field(default=None, metadata=_help("model revision (Hub models)"))
+    max_instances: int | None = HfArg(default=None, help="at most N, round-robin by task/source")
+    batch_size: int = HfArg(default=8, help="prompts per generation batch")
+    max_new_tokens: int | None = HfArg(default=None, help="unset: 128 for superni, 256 otherwise")
+    prompt_setting: PromptSetting = HfArg(default="def+2pos", help="SuperNI prompt (Tk-Instruct)")
+    max_prompt_tokens: int = HfArg(default=1024, help="truncate prompts (Tk-Instruct: 1024)")
+    revision: str | None = HfArg(default=None, help="model revision (Hub models)")
 
     def __post_init__(self) -> None:
         if self.benchmark not in BENCHMARKS:
