@@ -28,8 +28,12 @@ TRAIN_FEATURES = Features(
         "candidates": Sequence(Value("string")),
         "candidate_ppls": Sequence(Value("float64")),
         "ppl": Value("float64"),
+        "language": Value("string"),
+        "unsupported_terms": Sequence(Value("string")),
     }
 )
+# What a train column holds when the stage that writes it was switched off (`--grounding false`).
+TRAIN_DEFAULTS = {"unsupported_terms": []}
 # The `rejects` split: a row that a stage could not use, with a stable reason code and a free-text detail.
 REJECT_FEATURES = Features(
     {
@@ -39,6 +43,7 @@ REJECT_FEATURES = Features(
         "detail": Value("string"),
         "level": Value("string"),
         "text": Value("string"),
+        "collides_with": Value("string"),
     }
 )
 TRAIN_COLUMNS = tuple(TRAIN_FEATURES)

@@ -55,6 +55,8 @@ def make_job(path: Path, passages_file: Path, n: int = 12, seed: int = 0) -> Pat
             ("candidates", candidates),
             ("candidate_ppls", ppls),
             ("ppl", ppls[best]),
+            ("language", "en"),
+            ("unsupported_terms", [f"v{seed}"] if i % 3 == 0 else []),
         ):
             train[key].append(value)
     rejects = {
@@ -64,6 +66,7 @@ def make_job(path: Path, passages_file: Path, n: int = 12, seed: int = 0) -> Pat
         "detail": ["1,200 words (limit 1,000)", "the generator returned no text", "perplexity is nan"],
         "level": ["", "sentence", "keywords"],
         "text": [r["text"][:80] for r in passages[n:]],
+        "collides_with": ["", "", ""],
     }
     DatasetDict(
         train=Dataset.from_dict(train, features=TRAIN_FEATURES),
@@ -146,7 +149,7 @@ def test_dataset_card_metadata_body_and_images(job):
         "| candidates per output (K) | 3 |",
         "| too_long | 1 |",
         "15 passages gave 12 kept rows and 3 rejected rows.",
-        "| generate | 13 | 13 | 0 | 400 | 30.25 |",
+        "| generate | 13 | 13 | 0 | 400 | 13.2 | 30.25 |",
         'load_dataset("alice/wiki-instructions"',
         "Hallucination risk",
         "English",

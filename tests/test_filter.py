@@ -17,15 +17,20 @@ def test_only_output_tokens_are_scored(tiny_model):
     labels = torch.tensor([[-100] * n_prompt + ids[n_prompt:]])
     with torch.no_grad():
         loss = model(input_ids=torch.tensor([ids]), labels=labels).loss
-    (ppl,) = score_outputs(["Name the capital of France."], ["Paris."], ["Some input"], model=tiny_model)
+    (ppl,) = score_outputs(
+        ["Name the capital of France."], ["Paris."], ["Some input"], model=tiny_model, engine="transformers"
+    )
     assert math.isclose(ppl, math.exp(loss.item()), rel_tol=1e-4)
 
 
 def test_batching_and_padding_do_not_change_scores(tiny_model):
     instructions = ["Say hi.", "Write a long sentence about rivers and the sea.", "Count to three."]
     outputs = ["Hi!", "Rivers flow into the sea, carrying water from far away.", "One, two, three."]
-    alone = [score_outputs([i], [o], model=tiny_model)[0] for i, o in zip(instructions, outputs, strict=True)]
-    batched = score_outputs(instructions, outputs, model=tiny_model, batch_size=3)
+    alone = [
+        score_outputs([i], [o], model=tiny_model, engine="transformers")[0]
+        for i, o in zip(instructions, outputs, strict=True)
+    ]
+    batched = score_outputs(instructions, outputs, model=tiny_model, engine="transformers", batch_size=3)
     assert all(math.isclose(a, b, rel_tol=1e-4) for a, b in zip(alone, batched, strict=True))
 
 

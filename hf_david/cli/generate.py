@@ -1,6 +1,6 @@
-"""`hf-david generate`: run the extract-then-generate job; every option is a field of `JobConfig` (or of
-`RunOptions`). Prints the counts, per-stage stats and a few rows; exit 2 on bad input, 130 when
-interrupted (finished shards are kept)."""
+"""`hf-david generate`: run the extract-then-generate job, in this process or on Ray (`--ray [ADDRESS]`);
+every option is a field of `JobConfig` (or of `RunOptions`, `RayOptions`). Prints the counts, per-stage
+stats and a few rows; exit 2 on bad input, 130 when interrupted (finished shards are kept)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from transformers.hf_argparser import HfArg
 from hf_david.artifacts import command_line
 from hf_david.cli.common import fail, parse
 from hf_david.job import Job, JobConfig, JobError
+from hf_david.ray import RayJob, RayOptions
 
 
 @dataclass
@@ -28,6 +29,7 @@ def summary(manifest: dict, data) -> str:
         f"{counts['passages']} passages -> {counts['train']} train rows, {counts['rejects']} rejects",
         f"levels: {counts['levels']}",
         f"rejects by reason: {counts['rejects_by_reason']}",
+        f"engine: {manifest['config'].get('engine')} on {manifest['config'].get('device')}",
         "stage     rows in  rows out   tokens  tokens/s  seconds",
     ]
     for name, st in manifest["stats"].items():
@@ -43,8 +45,9 @@ def summary(manifest: dict, data) -> str:
 def run(command: str, argv: list[str]) -> int:
     options = RunOptions()
     try:
-        config, options = parse(command, (JobConfig, RunOptions), argv)
-        job = Job(config, options.out, overwrite=options.overwrite, command=command_line([command, *argv]))
+        config, options, on_ray = parse(command, (JobConfig, RunOptions, RayOptions), argv)
+        where = {"overwrite": options.overwrite, "command": command_line([command, *argv])}
+        job = Job(config, options.out, **where) if on_ray.ray is None else RayJob(config, options.out, on_ray, **where)
         data = job.run()
     except (JobError, ValueError, FileNotFoundError) as err:
         return fail(command, err)

@@ -8,6 +8,8 @@ from typing import Literal, get_args
 from transformers.hf_argparser import HfArg
 
 from dataset_scripts.superni import PROMPT_SETTINGS
+from hf_david.models import resolve_device, resolve_engine
+from hf_david.models.engines import DeviceName, DTypeName, EngineName
 
 Benchmark = Literal["superni", "longform", "dolly-heldout"]
 PromptSetting = Literal[tuple(PROMPT_SETTINGS)]  # Tk-Instruct's settings: "def", "def+2pos"
@@ -38,8 +40,13 @@ class EvalConfig:
     prompt_setting: PromptSetting = HfArg(default="def+2pos", help="SuperNI prompt (Tk-Instruct)")
     max_prompt_tokens: int = HfArg(default=1024, help="truncate prompts (Tk-Instruct: 1024)")
     revision: str | None = HfArg(default=None, help="model revision (Hub models)")
+    engine: EngineName = HfArg(default="auto", help="what runs the model; auto: openvino on the CPU, else transformers")
+    device: DeviceName = HfArg(default="auto", help="auto: cuda when a GPU is visible, else cpu")
+    dtype: DTypeName = HfArg(default="auto", help="precision; auto: the engine's choice")
 
     def __post_init__(self) -> None:
+        self.device = resolve_device(self.device)
+        self.engine = resolve_engine(self.engine, self.device)
         if self.benchmark not in BENCHMARKS:
             raise ValueError(f"benchmark must be one of {', '.join(BENCHMARKS)}, got {self.benchmark!r}")
         if self.prompt_setting not in PROMPT_SETTINGS:

@@ -16,17 +16,15 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-import torch
 from datasets import Dataset
 from tqdm.auto import tqdm
 
 from hf_david.evaluation.benchmarks import LABELS, load_benchmark, render_prompts
 from hf_david.evaluation.config import EvalConfig
 from hf_david.metrics import load_metric
-from hf_david.models import load_model, load_tokenizer
+from hf_david.models import Sampling, get_engine, load_tokenizer
 
 
-@torch.inference_mode()
 def generate(
     model_name: str,
     prompts: list[str],
@@ -34,31 +32,25 @@ def generate(
     batch_size: int = 8,
     max_new_tokens: int = 128,
     revision: str | None = None,
+    engine: str = "auto",
+    device: str = "auto",
+    dtype: str = "auto",
     desc: str = "generating",
 ) -> list[str]:
     """Greedy completions of already-rendered prompts, batched by length (longest first), in input order."""
-    model, tokenizer = load_model(model_name, revision)
+    lm = get_engine(engine, model_name, revision, dtype, device)
+    tokenizer = load_tokenizer(model_name, revision)
     # A chat template already holds the special tokens (BOS included, where the model has one).
     special = not tokenizer.chat_template
-    lengths = [len(tokenizer(p, add_special_tokens=special)["input_ids"]) for p in prompts]
-    order = sorted(range(len(prompts)), key=lambda i: -lengths[i])
+    ids = [tokenizer(p, add_special_tokens=special)["input_ids"] for p in prompts]
+    order = sorted(range(len(prompts)), key=lambda i: -len(ids[i]))
+    greedy = Sampling(k=1, max_new_tokens=max_new_tokens, do_sample=False)
     outputs: list[str] = [""] * len(prompts)
     with tqdm(total=len(prompts), desc=desc, unit="prompt") as bar:
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
-            batch = [prompts[i] for i in idx]
-            enc = tokenizer(batch, return_tensors="pt", padding=True, add_special_tokens=special)
-            out = model.generate(
-                **enc,
-                max_new_tokens=max_new_tokens,
-                do_sample=False,
-                temperature=None,
-                top_p=None,
-                top_k=None,
-                pad_token_id=tokenizer.pad_token_id,
-            )
-            texts = tokenizer.batch_decode(out[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
-            for i, text in zip(idx, texts, strict=True):
+            new = [seqs[0] for seqs in lm.sample([ids[i] for i in idx], greedy, [0] * len(idx))]
+            for i, text in zip(idx, tokenizer.batch_decode(new, skip_special_tokens=True), strict=True):
                 outputs[i] = text.strip()
             bar.update(len(idx))
     return outputs
@@ -136,6 +128,9 @@ def evaluate_model(config: EvalConfig, out_dir: str | Path, command: str | None 
         batch_size=config.batch_size,
         max_new_tokens=config.max_new_tokens,
         revision=config.revision,
+        engine=config.engine,
+        device=config.device,
+        dtype=config.dtype,
         desc=f"{config.benchmark}: generating",
     )
     gen_seconds = time.perf_counter() - gen_start

@@ -44,6 +44,8 @@ def config_summary(config: JobConfig) -> dict:
         "k": config.k,
         "generator": config.generator_model,
         "scorer": config.scorer_model,
+        "engine": config.engine,
+        "device": config.device,
         "seed": config.seed,
         "max_passages": config.max_passages,
         "full": json.loads(json.dumps(dataclasses.asdict(config), default=str)),
@@ -104,22 +106,23 @@ def reject_rate_error(manifest: dict, config: JobConfig, out: Path) -> JobError 
 
 
 def totals(shards: list[dict], splits: dict) -> tuple[dict, dict]:
-    """(per-stage stats summed over shards, counts of the final splits) for the finished manifest."""
+    """(per-stage stats summed over shards, counts of the final splits) for the finished manifest.
+
+    The stats include those of the passes run over all shards at the end (`splits.final_stats`, from
+    `hf_david.job.shards.finish`), and the counts of rejects by reason count their removals too."""
     stats: dict[str, StageStats] = {}
     rejects: dict[str, Counter] = {}
-    for shard in shards:
-        for name, values in shard["stats"].items():
+    for values_by_stage in [s["stats"] for s in shards] + [getattr(splits, "final_stats", {})]:
+        for name, values in values_by_stage.items():
             stats.setdefault(name, StageStats()).merge(StageStats.from_dict(values))
             rejects.setdefault(name, Counter()).update(values.get("rejects", {}))
-    reasons: Counter = Counter()
-    for shard in shards:
-        reasons.update(shard["rejects_by_reason"])
     counts = {
         "passages": sum(s["passages"] for s in shards),
         "train": len(splits["train"]),
         "rejects": len(splits["rejects"]),
-        "rejects_by_reason": dict(reasons),
+        "rejects_by_reason": dict(Counter(splits["rejects"]["reason"])),
         "rejects_by_stage": dict(Counter(splits["rejects"]["stage"])),
         "levels": dict(Counter(splits["train"]["level"])),
+        "languages": dict(Counter(splits["train"]["language"])),
     }
     return {name: {**s.to_dict(), "rejects": dict(rejects[name])} for name, s in stats.items()}, counts

@@ -15,6 +15,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from datasets import DatasetDict, load_from_disk
@@ -68,8 +69,32 @@ def run_stage(stage: Stage, batch: dict[str, list], bar: tqdm) -> dict[str, list
     return _concat(parts)
 
 
+def shard_batch(shard: list, columns: list[str]) -> tuple[dict[str, list], list[dict]]:
+    """(the first stage's batch: the `columns` of the shard's readable rows, the reject rows of the others)."""
+    readable = [row for row in shard if isinstance(row, dict) and "_error" not in row]
+    rejects = [
+        reject_row(
+            {}, LOAD, Reason.UNREADABLE_ROW, row.get("_error") if isinstance(row, dict) else "row is not a mapping"
+        )
+        for row in shard
+        if not (isinstance(row, dict) and "_error" not in row)
+    ]
+    return {c: [row.get(c) for row in readable] for c in columns}, rejects
+
+
+def apply_stage(stage: Stage, batch: dict[str, list], bar: tqdm) -> tuple[dict[str, list], dict]:
+    """One stage over one shard's batch: (the batch it gives, its stats on this shard)."""
+    batch = run_stage(stage, batch, bar) if n_rows(batch) else batch
+    return batch, stage.pop_stats().to_dict()
+
+
 class Job:
-    """One `hf-david generate` run over a corpus into an output folder."""
+    """One `hf-david generate` run over a corpus into an output folder.
+
+    `run()` = `running()` (the run's record and status in the manifest) around `process()` (the stages on
+    each pending shard, each shard committed by `commit`), then `finish()`. `hf_david.ray.RayJob` replaces
+    only `process()`, so both runners share the shards, the bookkeeping and the final dataset.
+    """
 
     def __init__(self, config: JobConfig, out: str | Path, *, overwrite: bool = False, command: str = "") -> None:
         self.config, self.out = config, Path(out)
@@ -82,25 +107,32 @@ class Job:
                 raise JobError(f"column {column!r} not found in the corpus; its columns are {sorted(first)}")
         self.manifest = manifests.open_manifest(self.out, config, overwrite, command or command_line())
         self.rows: Iterator = itertools.chain([first], rows)
+        self.columns = [c for c in (config.text_column, config.id_column) if c]
 
     def run(self) -> DatasetDict:
         if self.manifest["status"] == "complete":
             return load_from_disk(str(self.out))
-        stages = build_stages(self.config)
-        done = {s["index"] for s in self.manifest["shards"]}
+        with self.running():
+            self.process()
+        return self.finish()
+
+    def shards(self) -> Iterator[tuple[int, list]]:
+        """(index, rows) of every shard, in corpus order; the corpus is read once, so call this once."""
+        rows = itertools.islice(self.rows, self.config.max_passages)
+        return enumerate(iter(lambda: list(itertools.islice(rows, self.config.shard_size)), []))
+
+    def done(self) -> set[int]:
+        """The indices of the shards the manifest records as committed."""
+        return {s["index"] for s in self.manifest["shards"]}
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        """Record a run in the manifest, turn SIGTERM into KeyboardInterrupt, and save the run's outcome."""
         run = {"started": time.time(), "status": "running"}
         self.manifest["runs"].append(run)
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-        bars = [tqdm(total=self.config.max_passages, desc="passages", unit="passage", position=0)]
-        bars += [tqdm(desc=f"  {stage.name}", unit="row", position=i + 1) for i, stage in enumerate(stages)]
         try:
-            rows = itertools.islice(self.rows, self.config.max_passages)
-            for index, shard in enumerate(iter(lambda: list(itertools.islice(rows, self.config.shard_size)), [])):
-                if index not in done:
-                    self._process_shard(index, shard, stages, bars[1:])
-                    if error := manifests.reject_rate_error(self.manifest, self.config, self.out):
-                        raise error
-                bars[0].update(len(shard))
+            yield
             run["status"] = "complete"
         except KeyboardInterrupt:
             run["status"] = self.manifest["status"] = "interrupted"
@@ -111,48 +143,58 @@ class Job:
         finally:
             run["finished"] = time.time()
             signal.signal(signal.SIGTERM, previous)
+            manifests.write_json(self.out / JOB_MANIFEST, self.manifest)
+
+    def process(self) -> None:
+        """Run the stages in this process on each shard not yet committed, and commit it."""
+        stages, done = build_stages(self.config), self.done()
+        bars = [tqdm(total=self.config.max_passages, desc="passages", unit="passage", position=0)]
+        bars += [tqdm(desc=f"  {stage.name}", unit="row", position=i + 1) for i, stage in enumerate(stages)]
+        try:
+            for index, shard in self.shards():
+                if index not in done:
+                    start = time.perf_counter()
+                    batch, rejects = shard_batch(shard, self.columns)
+                    stats = {}
+                    for stage, bar in zip(stages, bars[1:], strict=True):
+                        batch, stats[stage.name] = apply_stage(stage, batch, bar)
+                    self.commit(index, len(shard), batch, rejects, stats, time.perf_counter() - start)
+                bars[0].update(len(shard))
+        finally:
             for bar in bars:
                 bar.close()
-            manifests.write_json(self.out / JOB_MANIFEST, self.manifest)
-        return self._finish()
 
-    def _process_shard(self, index: int, shard: list, stages: list[Stage], bars: list[tqdm]) -> None:
-        start = time.perf_counter()
-        columns = [c for c in (self.config.text_column, self.config.id_column) if c]
-        readable = [row for row in shard if isinstance(row, dict) and "_error" not in row]
-        rejects = [
-            reject_row(
-                {}, LOAD, Reason.UNREADABLE_ROW, row.get("_error") if isinstance(row, dict) else "row is not a mapping"
-            )
-            for row in shard
-            if not (isinstance(row, dict) and "_error" not in row)
-        ]
-        batch = {c: [row.get(c) for row in readable] for c in columns}
-        stats = {}
-        for stage, bar in zip(stages, bars, strict=True):
-            batch = run_stage(stage, batch, bar) if n_rows(batch) else batch
-            stats[stage.name] = stage.pop_stats().to_dict()
+    def commit(
+        self, index: int, passages: int, batch: dict[str, list], rejects: list[dict], stats: dict, seconds: float
+    ) -> None:
+        """Write a processed shard (the last stage's batch, plus `rejects` of unreadable rows) and record it.
+
+        Raises JobError when the rows rejected so far exceed `max_reject_rate`.
+        """
         train, marked = partition(batch) if n_rows(batch) else ([], [])
-        rejects += marked
+        rejects = rejects + marked
         for name in stats:
             stats[name]["rejects"] = dict(Counter(r["reason"] for r in rejects if r["stage"] == name))
         write_shard(self.out, index, train, rejects)
         self.manifest["shards"].append(
             {
                 "index": index,
-                "passages": len(shard),
+                "passages": passages,
                 "train": len(train),
                 "rejects": len(rejects),
                 "rejects_by_reason": dict(Counter(r["reason"] for r in rejects)),
-                "seconds": round(time.perf_counter() - start, 3),
+                "seconds": round(seconds, 3),
                 "run": len(self.manifest["runs"]),
                 "stats": stats,
             }
         )
         self.manifest["shards"].sort(key=lambda s: s["index"])
         manifests.write_json(self.out / JOB_MANIFEST, self.manifest)
+        if error := manifests.reject_rate_error(self.manifest, self.config, self.out):
+            raise error
 
-    def _finish(self) -> DatasetDict:
+    def finish(self) -> DatasetDict:
+        """Join the committed shards into the final dataset, total the stats, and write the card."""
         shards = self.manifest["shards"]
         data = finish(self.out, [s["index"] for s in shards])
         stats, counts = manifests.totals(shards, data)

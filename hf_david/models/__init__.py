@@ -1,5 +1,7 @@
-"""Language models: loading (aliases, Hub ids, local folders), batched sampling and perplexity scoring."""
+"""Language models: loading (aliases, Hub ids, local folders), the engines that sample and score, perplexity."""
 
+from hf_david.models.engine import Engine, Sampling
+from hf_david.models.engines import DEVICES, ENGINES, get_engine, resolve_device, resolve_engine
 from hf_david.models.loading import (
     DEFAULT_MODEL,
     alias_revision,
@@ -14,6 +16,13 @@ from hf_david.models.scoring import encode_pair, score_outputs, score_pairs
 
 __all__ = [
     "DEFAULT_MODEL",
+    "DEVICES",
+    "ENGINES",
+    "Engine",
+    "Sampling",
+    "get_engine",
+    "resolve_device",
+    "resolve_engine",
     "alias_revision",
     "cache_dir",
     "encode_pair",

@@ -109,14 +109,14 @@ def load_tokenizer(name_or_path: str, revision: str | None = None):
 
 
 @functools.cache
-def load_model(name_or_path: str, revision: str | None = None, dtype: str = "float32"):
-    """Load a causal LM for inference, once per process per (model, revision, dtype)."""
+def load_model(name_or_path: str, revision: str | None = None, dtype: str = "float32", device: str = "cpu"):
+    """Load a causal LM for inference on `device`, once per process per (model, revision, dtype, device)."""
     from transformers import AutoModelForCausalLM
 
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
     model = AutoModelForCausalLM.from_pretrained(resolve_model(name_or_path), revision=revision, dtype=DTYPES[dtype])
-    model.eval()
+    model.to(device).eval()
     tokenizer = load_tokenizer(name_or_path, revision)
     if model.generation_config.pad_token_id is None:
         model.generation_config.pad_token_id = tokenizer.pad_token_id

@@ -26,7 +26,7 @@ class PrefixCache:
         if tuple(prefix) != self.key or self.cache is None:
             cache = DynamicCache(config=model.config)
             if prefix:
-                model(input_ids=torch.tensor([prefix]), cache=cache, use_cache=True)
+                model(input_ids=torch.tensor([prefix], device=model.device), cache=cache, use_cache=True)
             self.key, self.cache = tuple(prefix), cache
         return copy.deepcopy(self.cache)
 
@@ -55,6 +55,7 @@ def sample(
         suffix = prompt[n_prefix:]
         ids[row, ids.shape[1] - len(suffix) :] = torch.tensor(suffix)
         mask[row, ids.shape[1] - len(suffix) :] = 1
+    ids, mask = ids.to(model.device), mask.to(model.device)
     cache = prefix_cache.get(model, prompts[0][:n_prefix])
     cache.batch_repeat_interleave(len(prompts))
     positions = (mask.cumsum(-1) - 1).clamp(min=0)

@@ -27,6 +27,7 @@ from hf_david.artifacts import (
     TRAIN_COLUMNS,
     TRAINING_MANIFEST,
 )
+from hf_david.publish.hygiene import hygiene_sections, language_name
 from hf_david.publish.licenses import hub_id, infer_licenses, license_metadata
 from hf_david.publish.plots import plot_levels, plot_ppl_histogram
 from hf_david.publish.sanitize import sanitize
@@ -40,7 +41,6 @@ LEVEL_CHART = "hf_david_levels.png"
 DATASET_IMAGES = (PPL_HISTOGRAM, LEVEL_CHART)
 TAGS = ["synthetic", "instruction-tuning", "hf-david"]
 REPO_PLACEHOLDER = "<user>/<repo>"
-LANGUAGE_NAMES = {"en": "English"}
 TASK_TEXT = {
     GENERATOR_TASK: "It is an instruction generator: given an output text, it writes the "
     "instruction that output answers (the flipped task of extract-then-generate).",
@@ -58,6 +58,9 @@ COLUMN_DOCS = {
     "candidates": "the instructions sampled for the output ({k} per output) that survived cleaning",
     "candidate_ppls": "their perplexities",
     "ppl": "the kept instruction's perplexity",
+    "language": "the language of the source passage (ISO 639-1, detected by py3langid)",
+    "unsupported_terms": "numbers, names and rare words of the instruction absent from the output and its passage",
+    "collides_with": "for a duplicate, the kept row (`source_id/level`); for contamination, `benchmark:item`",
     "stage": "the stage that rejected the row",
     "reason": "why, as a stable snake_case code (e.g. `passage_too_long`, `no_usable_candidate`)",
     "detail": "free text about this row's rejection",
@@ -129,7 +132,7 @@ def _dataset_images(train, levels: Counter, dest: Path) -> list[dict]:
     return images
 
 
-def _dataset_metadata(manifest: dict, n_rows: int) -> tuple[DatasetCardData, list[str]]:
+def _dataset_metadata(manifest: dict, n_rows: int, languages: list[str]) -> tuple[DatasetCardData, list[str]]:
     """The card's YAML metadata (licences inherited from corpus and seed data) and the licence ids."""
     config = manifest.get("config") or {}
     corpus = config.get("corpus")
@@ -145,7 +148,7 @@ def _dataset_metadata(manifest: dict, n_rows: int) -> tuple[DatasetCardData, lis
     source = hub_id(corpus_spec) if isinstance(corpus_spec, str) else None
     card_data = DatasetCardData(
         **license_metadata(licenses),
-        language=[config.get("language") or "en"],
+        language=languages or [config.get("language") or "en"],
         tags=list(TAGS),
         task_categories=["text-generation"],
         size_categories=[size_category(n_rows)],
@@ -160,6 +163,7 @@ def _settings(manifest: dict) -> list[tuple[str, str]]:
     settings = {
         "generator": config.get("generator"),
         "scorer": config.get("scorer"),
+        "engine, device, precision": _engine(config),
         "corpus": config.get("corpus"),
         "text column": config.get("text_column"),
         "levels": config.get("levels"),
@@ -170,6 +174,13 @@ def _settings(manifest: dict) -> list[tuple[str, str]]:
         "config hash": manifest.get("config_hash"),
     }
     return [(k, cell(v)) for k, v in settings.items() if v is not None]
+
+
+def _engine(config: dict) -> str | None:
+    """What ran the models, as the job config recorded it (`engine`, `device`, `dtype`)."""
+    full = config.get("full") or {}
+    parts = [full.get(key) for key in ("engine", "device", "dtype")]
+    return ", ".join(map(str, parts)) if all(parts) else None
 
 
 def _level_counts(train, manifest: dict) -> Counter:
@@ -191,8 +202,8 @@ def write_dataset_card(job_dir: Path, repo_id: str | None = None, dest: Path | N
     train, rejects = data["train"], data.get("rejects")
     dest.mkdir(parents=True, exist_ok=True)
     levels = _level_counts(train, manifest)
-    card_data, licenses = _dataset_metadata(manifest, len(train))
-    language = card_data.language[0]
+    languages = [code for code, _ in Counter(c for c in _column(train, "language") if c).most_common()]
+    card_data, licenses = _dataset_metadata(manifest, len(train), languages)
     reasons = counts.get("rejects_by_reason") or Counter(_column(rejects, "reason"))
     examples = [
         {
@@ -209,7 +220,7 @@ def write_dataset_card(job_dir: Path, repo_id: str | None = None, dest: Path | N
         repo_id=repo_id or REPO_PLACEHOLDER,
         n_train=len(train),
         n_rejects=len(rejects) if rejects is not None else None,
-        language_names=LANGUAGE_NAMES.get(language, language),
+        language_names=", ".join(language_name(code) for code in card_data.language),
         license_text=", ".join(licenses),
         corpus=cell(config.get("corpus") or "unknown"),
         k=config.get("k", "K"),
@@ -224,6 +235,7 @@ def write_dataset_card(job_dir: Path, repo_id: str | None = None, dest: Path | N
         examples=examples,
         train_columns=column_docs(TRAIN_COLUMNS, k=config.get("k", "K")),
         reject_columns=column_docs(REJECT_COLUMNS),
+        **hygiene_sections(train, rejects, manifest, dest),
     )
     path = dest / README
     path.write_text(_finish(card), encoding="utf-8")
@@ -289,7 +301,7 @@ def write_model_card(model_dir: Path, repo_id: str | None = None, dest: Path | N
         loss_curve=LOSS_CURVE if loss_curve else None,
         command=command_text(info.get("command")),
         eval_results=eval_results,
-        language_names=LANGUAGE_NAMES.get(language, language),
+        language_names=language_name(language),
         license_text=", ".join(licenses),
     )
     path = dest / README

@@ -1,5 +1,6 @@
-"""Every PNG hf_david draws: the perplexity histogram and level chart of a dataset card, and the training
-loss curve saved beside a model (shown by its card).
+"""Every PNG hf_david draws: the perplexity histogram, level chart and hygiene charts (first words,
+instruction lengths, unsupported terms, languages) of a dataset card, and the training loss curve saved
+beside a model (shown by its card).
 
 Figures use matplotlib's Agg backend (no display needed) and are saved without the "Software" metadata,
 so the same data gives byte-identical files and re-pushing a folder changes nothing on the Hub.
@@ -69,4 +70,26 @@ def plot_loss_curve(history: list[dict], path: Path) -> None:
     ax.set_ylabel("loss (completion tokens)")
     ax.legend()
     ax.grid(alpha=0.3)
+    _save_figure(fig, path)
+
+
+def plot_bars(counts: list[tuple[str, int]], path: Path, title: str, xlabel: str) -> None:
+    """Horizontal bars of (label, count), the first on top, written to `path` (first words, languages...)."""
+    fig, ax = _figure(6, 0.6 + 0.28 * max(len(counts), 3))
+    labels, values = [str(label) for label, _ in counts], [count for _, count in counts]
+    ax.barh(labels[::-1], values[::-1], color="tab:purple")
+    ax.set_xlabel(xlabel)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_title(title)
+    _save_figure(fig, path)
+
+
+def plot_lengths(lengths: list[int], path: Path) -> None:
+    """Histogram of instruction lengths in words, written to `path`."""
+    fig, ax = _figure(6, 3.2)
+    ax.hist(lengths, bins=range(0, max(lengths, default=0) + 2), color="tab:orange", align="left")
+    ax.set_xlabel("instruction length (words)")
+    ax.set_ylabel("rows")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.set_title("Instruction lengths")
     _save_figure(fig, path)

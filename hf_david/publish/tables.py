@@ -41,13 +41,15 @@ def size_category(n: int) -> str:
 
 
 def stage_rows(manifest: dict) -> list[list[str]]:
-    """Per-stage counters of the job (rows in/out, rejected, tokens, seconds) as table cells."""
+    """Per-stage counters of the job (rows in/out, rejected, tokens, tokens/s, seconds) as table cells."""
     rows = []
     for stage, stats in (manifest.get("stats") or {}).items():
         if isinstance(stats, dict):
             rejected = stats.get("rejects")
             rejected = sum(rejected.values()) if isinstance(rejected, dict) else rejected
-            cells = (stats.get("rows_in"), stats.get("rows_out"), rejected, stats.get("tokens"), stats.get("seconds"))
+            tokens, seconds = stats.get("tokens"), stats.get("seconds")
+            rate = round(tokens / seconds, 1) if tokens and seconds else None
+            cells = (stats.get("rows_in"), stats.get("rows_out"), rejected, tokens, rate, seconds)
             rows.append([cell(stage)] + ["-" if c is None else cell(c) for c in cells])
     return rows
 

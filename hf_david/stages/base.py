@@ -13,28 +13,45 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, fields
-from typing import Any, Literal
+from typing import Any
 
 from transformers.hf_argparser import HfArg
 
-from hf_david.models import DEFAULT_MODEL
+from hf_david.models import DEFAULT_MODEL, Engine, get_engine, resolve_device, resolve_engine
+from hf_david.models.engines import DeviceName, DTypeName, EngineName
 from hf_david.stages.rejects import REJECT_COLUMNS, REJECT_DETAIL, REJECT_REASON, REJECT_STAGE, Reason
 
 
 @dataclass
 class ModelSettings:
-    """One model for every stage of a pipeline (alias, Hub id or folder), its revision and dtype, and the seed.
+    """One model for every stage of a pipeline (alias, Hub id or folder), its revision and dtype, the seed,
+    and the engine and device that run it.
 
     Each stage may override the model with its own field (`fragment_model`, `generator`, `scorer`).
     """
 
     model: str = HfArg(default=DEFAULT_MODEL, help="the model every stage uses: alias, Hub id or local folder")
     revision: str | None = HfArg(default=None, help="model revision (Hub models)")
-    dtype: Literal["float32", "bfloat16", "float16"] = HfArg(default="float32", help="weights dtype")
+    dtype: DTypeName = HfArg(
+        default="auto", help="precision; auto: the engine's choice (float32 for transformers on the CPU)"
+    )
     seed: int = HfArg(default=0, help="global seed; row seeds derive from it and the row, not process state")
+    engine: EngineName = HfArg(
+        default="auto", help="what runs the models; auto: openvino on the CPU, transformers on CUDA"
+    )
+    device: DeviceName = HfArg(default="auto", help="auto: cuda when a GPU is visible, else cpu")
 
     def __post_init__(self) -> None:
-        """Validation hook: each stage config checks its own fields, then calls `super().__post_init__()`."""
+        """Resolves `auto` engine and device, so that fingerprints and manifests name what really runs.
+
+        Also the validation hook: each stage config checks its own fields, then calls `super().__post_init__()`.
+        """
+        self.device = resolve_device(self.device)
+        self.engine = resolve_engine(self.engine, self.device)
+
+    def engine_for(self, model: str) -> Engine:
+        """This config's engine serving `model` (one of its models), loaded once per process."""
+        return get_engine(self.engine, model, self.revision, self.dtype, self.device)
 
 
 def derive_seed(seed: int, *keys: object) -> int:
@@ -81,6 +98,13 @@ class StageStats:
 
 def n_rows(batch: dict[str, list]) -> int:
     return len(next(iter(batch.values()), []))
+
+
+def require_columns(batch: dict[str, list], *columns: str | None) -> None:
+    """Raise a KeyError naming the first of `columns` (None: not configured) missing from the batch."""
+    for column in columns:
+        if column and column not in batch:
+            raise KeyError(f"column {column!r} not found; columns are {sorted(batch)}")
 
 
 def live_rows(batch: dict[str, list]) -> list[int]:

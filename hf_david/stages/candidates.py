@@ -25,6 +25,9 @@ _OPENERS = frozenset(
         "according based using given brainstorm categorize choose discuss imagine"
     ).split()
 )
+# Question marks of Latin, CJK, Arabic and Greek script; the language-neutral shape check accepts them.
+_QUESTION_MARKS = ("?", "\uff1f", "\u061f", "\u037e")
+RESTATEMENT_SHARE = 0.75  # language-neutral check: a candidate with more of its words in the output restates it
 _STOP = re.compile(r"\n\s*\n|<\|im_end\|>|<\|im_start\|>|\n(?:Response|Passage|Instruction)\s*:", re.IGNORECASE)
 
 
@@ -33,11 +36,29 @@ def _ngrams(text: str, n: int = 4) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
-def clean_candidate(text: str, output: str, demos: tuple[str, ...] = (), shape_check: bool = True) -> str | None:
+def _shaped(text: str, output: str, language: str) -> bool:
+    """Whether `text` reads as an instruction rather than a restatement of `output`.
+
+    English (and "", a row whose language was not detected): a question mark, or a question word or imperative
+    verb first. Other languages, where we know no opener list: a question mark of any script, or at most
+    `RESTATEMENT_SHARE` of its words occurring in the output (a restatement copies the output's words; a
+    task names them and adds its own).
+    """
+    if language in ("en", ""):
+        return text.endswith("?") or text.split()[0].lower().strip(",:") in _OPENERS
+    if text.endswith(_QUESTION_MARKS):
+        return True
+    words, known = re.findall(r"\w+", text.casefold()), set(re.findall(r"\w+", output.casefold()))
+    return sum(w in known for w in words) <= RESTATEMENT_SHARE * len(words)
+
+
+def clean_candidate(
+    text: str, output: str, demos: tuple[str, ...] = (), shape_check: bool = True, language: str = "en"
+) -> str | None:
     """Strip, cut at the first blank line or end marker, and drop empty or degenerate candidates.
 
-    Degenerate: fewer than 2 words, not shaped like an instruction (with `shape_check`, English: no
-    question mark and no question word or imperative verb first), a copy of (or contained in) the output,
+    Degenerate: fewer than 2 words, not shaped like an instruction (with `shape_check`, by `_shaped` for the
+    row's `language`), a copy of (or contained in) the output,
     a repetition loop, commentary about the response rather than an instruction, or text lifted from the
     few-shot demonstrations.
     """
@@ -46,7 +67,7 @@ def clean_candidate(text: str, output: str, demos: tuple[str, ...] = (), shape_c
     words = text.split()
     if len(words) < 2 or len(text) > 400 or _META.match(text):
         return None
-    if shape_check and not text.endswith("?") and words[0].lower().strip(",:") not in _OPENERS:
+    if shape_check and not _shaped(text, output, language):
         return None
     if text.lower() in output.lower() or output.lower() in text.lower():
         return None

@@ -1,9 +1,11 @@
 """Extract-then-generate, step 1: cut unlabeled passages into candidate *outputs* at several levels.
 
-Reads the `text_column` of each row (and `id_column` if set). Writes one row per extracted segment:
-`output` (the segment), `context` (the source passage), `level`, `source_id`, plus the row's other
-columns, and the reject columns (`hf_david.stages.rejects`). Varied outputs lead to varied instructions.
-A passage that cannot be used (empty, not a string, binary, too long) becomes one rejected row.
+Reads the `text_column` of each row (and `id_column` if set, and `language` if `DetectLanguage` wrote it:
+sentences and key phrases then follow that language's rules where pysbd and yake have them; else English's).
+Writes one row per extracted segment: `output` (the segment), `context` (the source passage), `level`,
+`source_id`, plus the row's other columns, and the reject columns (`hf_david.stages.rejects`). Varied
+outputs lead to varied instructions. A passage that cannot be used (empty, not a string, binary, too long)
+becomes one rejected row.
 
 Levels: `passage` (no extraction, the baseline), `keywords` (yake key phrases), `sentence` (a seeded random
 span of 1-3 sentences), `fragment` (an LM copies its most self-contained informative sentence; kept only if
@@ -19,13 +21,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pysbd
-import torch
 import yake
+from pysbd.languages import LANGUAGE_CODES as PYSBD_LANGUAGES
 from transformers.hf_argparser import HfArg
 
-from hf_david.models import load_model, load_tokenizer
+from hf_david.models import Sampling, load_tokenizer
 from hf_david.prompts import FRAGMENT_EXTRACTION, load_prompt
-from hf_david.stages.base import ModelSettings, Stage, derive_seed, with_rejects
+from hf_david.stages.base import ModelSettings, Stage, derive_seed, require_columns, with_rejects
 from hf_david.stages.rejects import Reason
 
 LEVELS = ("passage", "keywords", "sentence", "fragment")
@@ -49,7 +51,7 @@ class ExtractConfig(ModelSettings):
     keywords: int = HfArg(default=5, help="key phrases in a `keywords` segment")
     max_sentences: int = HfArg(default=3, help="longest `sentence` span, in sentences")
     fragment_max_new_tokens: int = HfArg(default=96, help="tokens the LM may write for a fragment")
-    fragment_batch_size: int = HfArg(default=8, help="passages per fragment generate() call")
+    fragment_batch_size: int = HfArg(default=16, help="passages per fragment engine call (length-sorted)")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -95,21 +97,21 @@ class Extract(Stage):
 
     def __init__(self, config: ExtractConfig | None = None) -> None:
         super().__init__(config)
-        self._segmenter = pysbd.Segmenter(language="en", clean=False)
+        self._segmenters: dict[str, pysbd.Segmenter] = {}  # by language, made on first use
 
     def apply(self, batch: dict[str, list]) -> dict[str, list]:
         cfg = self.config
-        for column in (cfg.text_column, cfg.id_column):
-            if column and column not in batch:
-                raise KeyError(f"column {column!r} not found; columns are {sorted(batch)}")
+        require_columns(batch, cfg.text_column, cfg.id_column)
         texts = batch[cfg.text_column]
         ids = [source_id(t, batch[cfg.id_column][i] if cfg.id_column else None) for i, t in enumerate(texts)]
-        passages, rejects = self._passages(texts)
+        languages = [lang or "en" for lang in batch.get("language") or [""] * len(texts)]  # see stages.language
+        passages, rejects = self._passages(texts, languages)
         fragments = self._fragments(passages) if "fragment" in cfg.levels else {}
         rows: list[tuple[int, str, str]] = []  # (input row, output, level); "" output for a rejected row
         marks: dict[int, tuple[Reason, str]] = {}
         for i in range(len(texts)):
-            segments = [] if i in rejects else self._segments_within_limits(passages[i], ids[i], fragments.get(i))
+            fragment = fragments.get(i)
+            segments = [] if i in rejects else self._segments_within_limits(passages[i], ids[i], fragment, languages[i])
             if i not in rejects and not segments:
                 rejects[i] = (Reason.NO_SEGMENT, "no segment within the token limits")
             if i in rejects:
@@ -125,40 +127,42 @@ class Extract(Stage):
         )
         return with_rejects(out, self.name, marks)
 
-    def _passages(self, texts: list) -> tuple[dict[int, str], dict[int, tuple[Reason, str]]]:
+    def _passages(self, texts: list, languages: list[str]) -> tuple[dict[int, str], dict[int, tuple[Reason, str]]]:
         """The usable passages (whitespace-normalised, fitted to the limit) and the rejected ones, by row."""
         tokenizer = load_tokenizer(self.config.model, self.config.revision)
         passages, rejects = {}, {}
         for i, text in enumerate(texts):
             problem = check_text(text)
             if problem is None:
-                text, problem = self._fit_passage(" ".join(text.split()), tokenizer)
+                text, problem = self._fit_passage(" ".join(text.split()), tokenizer, languages[i])
             if problem is None:
                 passages[i] = text
             else:
                 rejects[i] = problem
         return passages, rejects
 
-    def _segments_within_limits(self, passage: str, sid: str, fragment: str | None) -> list[tuple[str, str]]:
+    def _segments_within_limits(
+        self, passage: str, sid: str, fragment: str | None, language: str = "en"
+    ) -> list[tuple[str, str]]:
         """(segment, level) for every configured level, deduplicated, within the output token limits."""
         cfg = self.config
         tokenizer = load_tokenizer(cfg.model, cfg.revision)
         kept: dict[str, str] = {}
         for level in cfg.levels:
-            for segment, kept_level in self._segments(passage, sid, level, fragment):
+            for segment, kept_level in self._segments(passage, sid, level, fragment, language):
                 n_tokens = len(tokenizer(segment, add_special_tokens=False).input_ids)
                 if segment not in kept and cfg.min_output_tokens <= n_tokens <= cfg.max_output_tokens:
                     kept[segment] = kept_level
         return list(kept.items())
 
-    def _fit_passage(self, text: str, tokenizer) -> tuple[str, tuple[Reason, str] | None]:
+    def _fit_passage(self, text: str, tokenizer, language: str = "en") -> tuple[str, tuple[Reason, str] | None]:
         """Truncate (at a sentence boundary) or skip a passage longer than `max_passage_tokens`."""
         limit = self.config.max_passage_tokens
         if len(tokenizer(text, add_special_tokens=False).input_ids) <= limit:
             return text, None
         if self.config.long_passages == "skip":
             return text, (Reason.PASSAGE_TOO_LONG, f"passage longer than {limit} tokens")
-        kept = self._prefix_within(self._sentences(text), limit, tokenizer)
+        kept = self._prefix_within(self._sentences(text, language), limit, tokenizer)
         return (
             (kept, None) if kept else (text, (Reason.SENTENCE_TOO_LONG, f"first sentence longer than {limit} tokens"))
         )
@@ -172,53 +176,55 @@ class Extract(Stage):
             kept = candidate
         return kept
 
-    def _sentences(self, text: str) -> list[str]:
-        return [s.strip() for s in self._segmenter.segment(text) if s.strip()]
+    def _sentences(self, text: str, language: str = "en") -> list[str]:
+        """pysbd's sentences of `text`, by the rules of `language` where pysbd has them, else English's."""
+        language = language if language in PYSBD_LANGUAGES else "en"
+        if language not in self._segmenters:
+            self._segmenters[language] = pysbd.Segmenter(language=language, clean=False)
+        return [s.strip() for s in self._segmenters[language].segment(text) if s.strip()]
 
-    def _segments(self, passage: str, sid: str, level: str, fragment: str | None):
+    def _segments(self, passage: str, sid: str, level: str, fragment: str | None, language: str = "en"):
         cfg = self.config
         if level == "passage":
             tokenizer = load_tokenizer(cfg.model, cfg.revision)
-            yield self._prefix_within(self._sentences(passage), cfg.max_output_tokens, tokenizer), level
+            yield self._prefix_within(self._sentences(passage, language), cfg.max_output_tokens, tokenizer), level
         elif level == "keywords":
-            extractor = yake.KeywordExtractor(lan="en", n=3, top=cfg.keywords)
+            extractor = yake.KeywordExtractor(lan=language, n=3, top=cfg.keywords)  # yake: stopwords by language
             phrases = [kw for kw, _score in extractor.extract_keywords(passage)]
             if phrases:
                 yield ", ".join(phrases), level
         elif level == "sentence":
-            yield from self._span(passage, sid, "sentence")
+            yield from self._span(passage, sid, "sentence", language)
         elif fragment:
             yield fragment, level
         else:
-            yield from self._span(passage, sid, "fragment-fallback")
+            yield from self._span(passage, sid, "fragment-fallback", language)
 
-    def _span(self, passage: str, sid: str, stream: str):
-        sentences = self._sentences(passage)
+    def _span(self, passage: str, sid: str, stream: str, language: str = "en"):
+        sentences = self._sentences(passage, language)
         rng = random.Random(derive_seed(self.config.seed, sid, stream))
         length = rng.randint(1, min(self.config.max_sentences, len(sentences)))
         start = rng.randrange(len(sentences) - length + 1)
         yield " ".join(sentences[start : start + length]), "sentence"
 
-    @torch.inference_mode()
     def _fragments(self, passages: dict[int, str]) -> dict[int, str]:
         """Ask the LM (greedy) to copy one sentence per passage; keep only verbatim copies."""
         cfg = self.config
-        model, tokenizer = load_model(cfg.fragment_model or cfg.model, cfg.revision, cfg.dtype)
+        model = cfg.fragment_model or cfg.model
+        engine, tokenizer = cfg.engine_for(model), load_tokenizer(model, cfg.revision)
         prompt = load_prompt(FRAGMENT_EXTRACTION)
+        greedy = Sampling(k=1, max_new_tokens=cfg.fragment_max_new_tokens, do_sample=False)
         order = sorted(passages, key=lambda i: len(passages[i]))
         kept: dict[int, str] = {}
         for start in range(0, len(order), cfg.fragment_batch_size):
             chunk = order[start : start + cfg.fragment_batch_size]
-            enc = tokenizer.apply_chat_template(
-                [prompt.messages(context=passages[i]) for i in chunk],
-                add_generation_prompt=True,
-                padding=True,
-                return_tensors="pt",
-                return_dict=True,
-            )
-            generated = model.generate(**enc, max_new_tokens=cfg.fragment_max_new_tokens, do_sample=False)
-            new = generated[:, enc["input_ids"].shape[1] :]
-            self.stats.tokens += int((new != tokenizer.pad_token_id).sum())
+            messages = [prompt.messages(context=passages[i]) for i in chunk]
+            prompts = [
+                list(tokenizer.apply_chat_template(m, add_generation_prompt=True, return_dict=True)["input_ids"])
+                for m in messages
+            ]
+            new = [ids for (ids,) in engine.sample(prompts, greedy, [0] * len(chunk))]
+            self.stats.tokens += sum(map(len, new))
             for i, text in zip(chunk, tokenizer.batch_decode(new, skip_special_tokens=True), strict=True):
                 fragment = re.sub(r"\s+", " ", text).strip().strip('"')
                 if len(fragment) > 1 and fragment != passages[i] and fragment in passages[i]:

@@ -23,7 +23,7 @@ class FilterConfig(ModelSettings):
     """Scoring settings. `scorer` overrides `model` for this stage."""
 
     scorer: str | None = HfArg(default=None, help="perplexity scorer; unset: --model")
-    score_batch_size: int = HfArg(default=8, help="(instruction, output) pairs per forward pass")
+    score_batch_size: int = HfArg(default=8, help="(instruction, output) pairs per forward pass, length-sorted")
     max_length: int = HfArg(default=1024, help="tokens of prompt + output; longer pairs are cut in the output")
 
     @property
@@ -53,6 +53,8 @@ class PerplexityFilter(Stage):
             model=cfg.scorer_model,
             revision=cfg.revision,
             dtype=cfg.dtype,
+            engine=cfg.engine,
+            device=cfg.device,
             batch_size=cfg.score_batch_size,
             max_length=cfg.max_length,
         )

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
 from transformers.hf_argparser import HfArg
 
-from hf_david.models import is_trained_generator, load_model
-from hf_david.models.sampling import PrefixCache, sample
+from hf_david.models import Sampling, is_trained_generator, load_tokenizer
 from hf_david.prompts import INSTRUCTION_GENERATION, PromptTemplate, load_prompt
 from hf_david.stages.base import ModelSettings, Stage, derive_seed, live_rows, with_rejects
 from hf_david.stages.candidates import clean_candidate
@@ -39,7 +37,9 @@ class GenerateConfig(ModelSettings):
     max_new_tokens: int = HfArg(default=48, help="tokens per candidate")
     temperature: float = HfArg(default=0.9, help="sampling temperature")
     top_p: float = HfArg(default=0.95, help="nucleus sampling threshold")
-    generate_batch_size: int = HfArg(default=4, help="rows per generate() call; each row expands to k sequences")
+    generate_batch_size: int = HfArg(
+        default=32, help="rows per engine call (length-sorted); each row expands to k sequences"
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -56,10 +56,6 @@ class GenerateInstructions(Stage):
 
     name = "generate"
     config_class = GenerateConfig
-
-    def __init__(self, config: GenerateConfig | None = None) -> None:
-        super().__init__(config)
-        self._prefix_cache = PrefixCache()
 
     def apply(self, batch: dict[str, list]) -> dict[str, list]:
         cfg = self.config
@@ -82,16 +78,18 @@ class GenerateInstructions(Stage):
         prompt = load_prompt(cfg.prompt)
         demos = tuple(text for d in prompt.demonstrations for text in (d["instruction"], d["output"]))
         for i, texts in self._sample(prompt, {i: (batch["output"][i], inputs[i]) for i in rows}).items():
-            cleaned = (clean_candidate(t, batch["output"][i], demos, cfg.shape_check) for t in texts)
+            language = (batch.get("language") or [""] * n)[i]  # the shape check is English only for "en"/""
+            cleaned = (clean_candidate(t, batch["output"][i], demos, cfg.shape_check, language) for t in texts)
             candidates[i] = list(dict.fromkeys(c for c in cleaned if c))
             if not candidates[i]:
                 rejects[i] = (Reason.NO_USABLE_CANDIDATE, f"none of {len(texts)} sampled candidates survived cleaning")
         return with_rejects({**batch, "input": inputs, "candidates": candidates}, self.name, rejects)
 
     def _sample(self, prompt: PromptTemplate, queries: dict[int, tuple[str, str]]) -> dict[int, list[str]]:
-        """K sampled completions per query, in length-sorted batches seeded from their content."""
+        """K sampled completions per query, in length-sorted engine calls; each row seeded from its content."""
         cfg = self.config
-        model, tokenizer = load_model(cfg.generator_model, cfg.revision, cfg.dtype)
+        engine = cfg.engine_for(cfg.generator_model)
+        tokenizer = load_tokenizer(cfg.generator_model, cfg.revision)
         few_shot = cfg.few_shot if cfg.few_shot is not None else not is_trained_generator(cfg.generator_model)
         prompts = {
             i: list(
@@ -103,24 +101,14 @@ class GenerateInstructions(Stage):
             )
             for i, (out, ctx) in queries.items()
         }
+        sampling = Sampling(cfg.k, cfg.max_new_tokens, True, cfg.temperature, cfg.top_p)
         order = sorted(prompts, key=lambda i: len(prompts[i]))
         results: dict[int, list[str]] = {}
         for start in range(0, len(order), cfg.generate_batch_size):
             chunk = order[start : start + cfg.generate_batch_size]
-            torch.manual_seed(derive_seed(cfg.seed, *(queries[i] for i in chunk)))
-            new = sample(
-                model,
-                [prompts[i] for i in chunk],
-                cfg.k,
-                tokenizer.pad_token_id,
-                self._prefix_cache,
-                do_sample=True,
-                temperature=cfg.temperature,
-                top_p=cfg.top_p,
-                max_new_tokens=cfg.max_new_tokens,
-            )
-            self.stats.tokens += int((new != tokenizer.pad_token_id).sum())
-            texts = tokenizer.batch_decode(new, skip_special_tokens=True)
-            for j, i in enumerate(chunk):
-                results[i] = texts[j * cfg.k : (j + 1) * cfg.k]
+            seeds = [derive_seed(cfg.seed, *queries[i]) for i in chunk]
+            new = engine.sample([prompts[i] for i in chunk], sampling, seeds)
+            for i, ids in zip(chunk, new, strict=True):
+                self.stats.tokens += sum(map(len, ids))
+                results[i] = tokenizer.batch_decode(ids, skip_special_tokens=True)
         return results

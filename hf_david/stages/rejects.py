@@ -28,3 +28,8 @@ class Reason(StrEnum):
     NO_CANDIDATES = "no_candidates"  # a live row reached the filter without candidates
     NONFINITE_PERPLEXITY = "nonfinite_perplexity"  # no candidate could be scored
     STAGE_ERROR = "stage_error"  # the stage raised on this row; the detail holds the exception
+    LANGUAGE_MISMATCH = "language_mismatch"  # the passage is not in the `--language` asked for
+    EXACT_DUPLICATE = "exact_duplicate"  # same normalised (instruction, input, output) as a kept row
+    NEAR_DUPLICATE = "near_duplicate"  # MinHash-similar to a kept row
+    CONTAMINATED = "contaminated"  # shares a long n-gram with an evaluation set
+    UNSUPPORTED_TERMS = "unsupported_terms"  # the instruction asserts terms its output and passage lack (gate on)
