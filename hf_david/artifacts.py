@@ -28,6 +28,7 @@ TRAIN_FEATURES = Features(
         "candidates": Sequence(Value("string")),
         "candidate_ppls": Sequence(Value("float64")),
         "ppl": Value("float64"),
+        "ifd": Value("float64"),
         "language": Value("string"),
         "unsupported_terms": Sequence(Value("string")),
     }

@@ -55,6 +55,7 @@ def make_job(path: Path, passages_file: Path, n: int = 12, seed: int = 0) -> Pat
             ("candidates", candidates),
             ("candidate_ppls", ppls),
             ("ppl", ppls[best]),
+            ("ifd", round(rng.uniform(0.3, 1.5), 3)),
             ("language", "en"),
             ("unsupported_terms", [f"v{seed}"] if i % 3 == 0 else []),
         ):
@@ -150,6 +151,7 @@ def test_dataset_card_metadata_body_and_images(job):
         "| too_long | 1 |",
         "15 passages gave 12 kept rows and 3 rejected rows.",
         "| generate | 13 | 13 | 0 | 400 | 13.2 | 30.25 |",
+        "| level | rows | median IFD | IFD < 1 |",
         'load_dataset("alice/wiki-instructions"',
         "Hallucination risk",
         "English",

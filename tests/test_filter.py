@@ -54,3 +54,15 @@ def test_too_long_prompts_are_rejected_not_crashed(tiny_model):
     out = PerplexityFilter(FilterConfig(model=tiny_model, max_length=64))(batch)
     assert out[REJECT_STAGE] == ["filter", ""] and out[REJECT_REASON][0] == "nonfinite_perplexity"
     assert math.isnan(out["candidate_ppls"][0][0])
+
+
+def test_ifd_compares_with_and_without_the_instruction_and_can_gate(tiny_model):
+    batch = {"output": ["Paris is the capital of France.", "Blue."], "candidates": [["Name a capital."], ["Sky?"]]}
+    out = PerplexityFilter(FilterConfig(model=tiny_model, engine="transformers"))(batch)
+    for i in range(2):
+        (alone,) = score_outputs([""], [batch["output"][i]], model=tiny_model, engine="transformers")
+        assert math.isclose(out["ifd"][i], out["ppl"][i] / alone, rel_tol=1e-6)
+    threshold = min(out["ifd"])  # keeps the row with the lower IFD, rejects the other
+    gated = PerplexityFilter(FilterConfig(model=tiny_model, engine="transformers", max_ifd=threshold))(batch)
+    kept = out["ifd"].index(threshold)
+    assert gated[REJECT_STAGE][kept] == "" and gated[REJECT_REASON][1 - kept] == "instruction_does_not_help"

@@ -1,4 +1,5 @@
 import json
+import math
 import signal
 import subprocess
 import sys
@@ -101,6 +102,7 @@ def test_bad_rows_are_rejected_and_good_rows_kept(corpus, tiny_model, tmp_path):
     data = Job(config, tmp_path / "out").run()
 
     assert {str(r["id"]) for r in good} <= set(data["train"]["source_id"])
+    assert all(math.isfinite(ifd) and ifd > 0 for ifd in data["train"]["ifd"])  # every kept row has its IFD
     reasons = dict(zip(data["rejects"]["source_id"], data["rejects"]["reason"], strict=True))
     details = dict(zip(data["rejects"]["source_id"], data["rejects"]["detail"], strict=True))
     assert reasons["none"] == "text_missing" and details["none"] == "text is None"

@@ -31,7 +31,7 @@ from hf_david.publish.hygiene import hygiene_sections, language_name
 from hf_david.publish.licenses import hub_id, infer_licenses, license_metadata
 from hf_david.publish.plots import plot_levels, plot_ppl_histogram
 from hf_david.publish.sanitize import sanitize
-from hf_david.publish.tables import cell, clip, command_text, eval_rows, size_category, stage_rows, summary
+from hf_david.publish.tables import cell, clip, command_text, eval_rows, ifd_rows, size_category, stage_rows, summary
 from model_cards import DATASET_CARD_TEMPLATE, MODEL_CARD_TEMPLATE
 
 README = "README.md"
@@ -58,6 +58,7 @@ COLUMN_DOCS = {
     "candidates": "the instructions sampled for the output ({k} per output) that survived cleaning",
     "candidate_ppls": "their perplexities",
     "ppl": "the kept instruction's perplexity",
+    "ifd": "instruction-following difficulty: `ppl` / the output's perplexity without instruction (< 1: it helps)",
     "language": "the language of the source passage (ISO 639-1, detected by py3langid)",
     "unsupported_terms": "numbers, names and rare words of the instruction absent from the output and its passage",
     "collides_with": "for a duplicate, the kept row (`source_id/level`); for contamination, `benchmark:item`",
@@ -230,6 +231,7 @@ def write_dataset_card(job_dir: Path, repo_id: str | None = None, dest: Path | N
         stages=stage_rows(manifest),
         rejects_by_reason=sorted(((cell(k), v) for k, v in reasons.items()), key=lambda kv: -kv[1]),
         ppl_summary=summary([float(p) for p in _column(train, "ppl")]),
+        ifd=ifd_rows(_column(train, "level"), _column(train, "ifd")),
         images=_dataset_images(train, levels, dest),
         levels=[(lvl, n, f"{100 * n / total:.1f}%") for lvl, n in levels.most_common()],
         examples=examples,

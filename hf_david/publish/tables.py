@@ -71,6 +71,22 @@ def summary(values: list[float]) -> str:
     )
 
 
+def ifd_rows(levels: list, ifds: list) -> list[tuple[str, int, str, str]]:
+    """Per level: (level, rows with an IFD, median IFD, share of rows with IFD < 1), for the card.
+
+    A dataset written before hf_david recorded `ifd` has no such column: then there are no rows."""
+    if not ifds:
+        return []
+    by_level: dict[str, list[float]] = {}
+    for level, value in zip(levels, ifds, strict=True):
+        if value is not None and math.isfinite(value):
+            by_level.setdefault(level, []).append(value)
+    return [
+        (cell(level), len(v), f"{statistics.median(v):.3f}", f"{100 * sum(x < 1 for x in v) / len(v):.0f}%")
+        for level, v in sorted(by_level.items())
+    ]
+
+
 def eval_rows(results: Any) -> list[tuple[str, str, str]]:
     """Flatten eval results: {bench: {metric: v}}, {metric: v} or [{benchmark, metric, value}]."""
     rows: list[tuple[str, str, str]] = []

@@ -27,6 +27,7 @@ class Reason(StrEnum):
     NO_USABLE_CANDIDATE = "no_usable_candidate"  # every sampled candidate was cleaned away
     NO_CANDIDATES = "no_candidates"  # a live row reached the filter without candidates
     NONFINITE_PERPLEXITY = "nonfinite_perplexity"  # no candidate could be scored
+    INSTRUCTION_DOES_NOT_HELP = "instruction_does_not_help"  # IFD above max_ifd
     STAGE_ERROR = "stage_error"  # the stage raised on this row; the detail holds the exception
     LANGUAGE_MISMATCH = "language_mismatch"  # the passage is not in the `--language` asked for
     EXACT_DUPLICATE = "exact_duplicate"  # same normalised (instruction, input, output) as a kept row
