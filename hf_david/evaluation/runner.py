@@ -22,24 +22,14 @@ from tqdm.auto import tqdm
 from hf_david.evaluation.benchmarks import LABELS, load_benchmark, render_prompts
 from hf_david.evaluation.config import EvalConfig
 from hf_david.metrics import load_metric
-from hf_david.models import Sampling, get_engine, load_tokenizer
+from hf_david.models import Engine, Sampling, get_engine, load_tokenizer
 
 
 def generate(
-    model_name: str,
-    prompts: list[str],
-    *,
-    batch_size: int = 8,
-    max_new_tokens: int = 128,
-    revision: str | None = None,
-    engine: str = "auto",
-    device: str = "auto",
-    dtype: str = "auto",
-    desc: str = "generating",
+    lm: Engine, prompts: list[str], *, batch_size: int = 8, max_new_tokens: int = 128, desc: str = "generating"
 ) -> list[str]:
     """Greedy completions of already-rendered prompts, batched by length (longest first), in input order."""
-    lm = get_engine(engine, model_name, revision, dtype, device)
-    tokenizer = load_tokenizer(model_name, revision)
+    tokenizer = lm.tokenizer
     # A chat template already holds the special tokens (BOS included, where the model has one).
     special = not tokenizer.chat_template
     ids = [tokenizer(p, add_special_tokens=special)["input_ids"] for p in prompts]
@@ -122,15 +112,12 @@ def evaluate_model(config: EvalConfig, out_dir: str | Path, command: str | None 
     tokenizer = load_tokenizer(config.model, config.revision)
     prompts = render_prompts(ds["source_text"], tokenizer, config.max_prompt_tokens)
     gen_start = time.perf_counter()
+    lm = get_engine(config.engine, config.model, config.revision, config.dtype, config.device)
     predictions = generate(
-        config.model,
+        lm,
         prompts,
         batch_size=config.batch_size,
         max_new_tokens=config.max_new_tokens,
-        revision=config.revision,
-        engine=config.engine,
-        device=config.device,
-        dtype=config.dtype,
         desc=f"{config.benchmark}: generating",
     )
     gen_seconds = time.perf_counter() - gen_start

@@ -12,7 +12,7 @@ from hf_david.models.loading import (
     model_task,
     resolve_model,
 )
-from hf_david.models.scoring import encode_pair, score_outputs, score_pairs
+from hf_david.models.scoring import encode_pair, score_outputs, score_pairs, score_with
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -33,4 +33,5 @@ __all__ = [
     "resolve_model",
     "score_outputs",
     "score_pairs",
+    "score_with",
 ]

@@ -21,7 +21,9 @@ class Sampling:
 
 
 class Engine:
-    """A loaded model behind the two operations the pipeline needs. Token ids in, token ids or NLLs out."""
+    """A loaded model behind the two operations the pipeline needs. Token ids in, token ids or NLLs out.
+
+    Implementations also set `tokenizer`: the model's tokenizer, which callers use to build the ids."""
 
     name = ""
 

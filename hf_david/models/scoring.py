@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 
+from hf_david.models.engine import Engine
 from hf_david.models.engines import get_engine
-from hf_david.models.loading import DEFAULT_MODEL, load_tokenizer
+from hf_david.models.loading import DEFAULT_MODEL
 from hf_david.prompts import INSTRUCTION_FOLLOWING, load_prompt
 
 
@@ -50,9 +51,21 @@ def score_pairs(
     whose prompt alone is too long scores NaN. `engine`/`device`/`dtype` as in `models.get_engine`.
     """
     lm = get_engine(engine, model, revision, dtype, device)
-    tokenizer = load_tokenizer(model, revision)
+    return score_with(lm, instructions, outputs, inputs, batch_size=batch_size, max_length=max_length)
+
+
+def score_with(
+    lm: Engine,
+    instructions: list[str],
+    outputs: list[str],
+    inputs: list[str] | None = None,
+    *,
+    batch_size: int = 8,
+    max_length: int = 1024,
+) -> tuple[list[float], int]:
+    """`score_pairs` on an engine already chosen (a stage's `engine_for(model)`)."""
     inputs = inputs if inputs is not None else [""] * len(outputs)
-    encoded = [encode_pair(tokenizer, *args) for args in zip(instructions, outputs, inputs, strict=True)]
+    encoded = [encode_pair(lm.tokenizer, *args) for args in zip(instructions, outputs, inputs, strict=True)]
     sequences = [ids[:max_length] for ids, _ in encoded]
     nlls = lm.score(sequences, [n for _, n in encoded], batch_size)
     tokens = sum(len(s) for s, (_, n) in zip(sequences, encoded, strict=True) if n < len(s))

@@ -1,7 +1,7 @@
 """Instruction filtering: keep the candidate under which the output is least surprising.
 
 Reads `candidates`, `output` and `input`. Scores the perplexity of `output` given each candidate (plus
-`input`) under an instruction-following LM (`hf_david.models.score_pairs`: only output tokens count).
+`input`) under an instruction-following LM (`hf_david.models.score_with`: only output tokens count).
 Writes `instruction` (the argmin), `ppl` (its perplexity), `candidate_ppls`, `ifd` and the reject columns.
 The pairs of all rows of a batch are scored together, sorted by length to limit padding.
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from transformers.hf_argparser import HfArg
 
-from hf_david.models import score_pairs
+from hf_david.models import score_with
 from hf_david.stages.base import ModelSettings, Stage, live_rows, require_columns, with_rejects
 from hf_david.stages.rejects import Reason
 
@@ -75,17 +75,9 @@ class PerplexityFilter(Stage):
 
     def _ppl(self, instructions: list[str], outputs: list[str], inputs: list[str]) -> list[float]:
         cfg = self.config
-        ppls, tokens = score_pairs(
-            instructions,
-            outputs,
-            inputs,
-            model=cfg.scorer_model,
-            revision=cfg.revision,
-            dtype=cfg.dtype,
-            engine=cfg.engine,
-            device=cfg.device,
-            batch_size=cfg.score_batch_size,
-            max_length=cfg.max_length,
+        lm = cfg.engine_for(cfg.scorer_model)
+        ppls, tokens = score_with(
+            lm, instructions, outputs, inputs, batch_size=cfg.score_batch_size, max_length=cfg.max_length
         )
         self.stats.tokens += tokens
         return ppls

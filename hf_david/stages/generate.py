@@ -15,7 +15,7 @@ from transformers.hf_argparser import HfArg
 
 from hf_david.models import Sampling, is_trained_generator, load_tokenizer
 from hf_david.prompts import INSTRUCTION_GENERATION, PromptTemplate, load_prompt
-from hf_david.stages.base import ModelSettings, Stage, derive_seed, live_rows, with_rejects
+from hf_david.stages.base import ModelSettings, Stage, derive_seed, live_rows, require_columns, with_rejects
 from hf_david.stages.candidates import clean_candidate
 from hf_david.stages.rejects import Reason
 
@@ -59,9 +59,9 @@ class GenerateInstructions(Stage):
 
     def apply(self, batch: dict[str, list]) -> dict[str, list]:
         cfg = self.config
-        if "output" not in batch:
-            raise KeyError(f"column 'output' not found; columns are {sorted(batch)}")
+        require_columns(batch, "output")
         n = len(batch["output"])
+        languages = batch.get("language") or [""] * n  # the shape check is English only for "en"/""
         contexts = batch.get("context") or [""] * n
         levels = batch.get("level") or [""] * n
         inputs, candidates = [""] * n, [[] for _ in range(n)]
@@ -78,8 +78,7 @@ class GenerateInstructions(Stage):
         prompt = load_prompt(cfg.prompt)
         demos = tuple(text for d in prompt.demonstrations for text in (d["instruction"], d["output"]))
         for i, texts in self._sample(prompt, {i: (batch["output"][i], inputs[i]) for i in rows}).items():
-            language = (batch.get("language") or [""] * n)[i]  # the shape check is English only for "en"/""
-            cleaned = (clean_candidate(t, batch["output"][i], demos, cfg.shape_check, language) for t in texts)
+            cleaned = (clean_candidate(t, batch["output"][i], demos, cfg.shape_check, languages[i]) for t in texts)
             candidates[i] = list(dict.fromkeys(c for c in cleaned if c))
             if not candidates[i]:
                 rejects[i] = (Reason.NO_USABLE_CANDIDATE, f"none of {len(texts)} sampled candidates survived cleaning")
