@@ -1,5 +1,6 @@
 """`hf-david generate --ray`: on a private local Ray cluster (2 CPUs) the job gives the local job's output row
-for row, resumes after an interruption without redoing committed shards, and says how to install Ray when
+for row, resumes after an interruption without redoing committed shards, reads parquet and JSON Lines folders
+and a Hub parquet dataset with Ray Data's readers in the local job's order, and says how to install Ray when
 it is missing."""
 
 import json
@@ -10,12 +11,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from conftest import WIKITEXT
 from datasets import load_from_disk
 
 from hf_david.job import MANIFEST, Job, JobConfig
 from hf_david.ray import RayOptions, generate
+from hf_david.ray.readers import corpus_rows, ray_source
 
 # The default engine (OpenVINO on the CPU): its samples depend on the batch alone, so actors reproduce the local job.
 SETTINGS = {
@@ -113,6 +117,58 @@ def test_a_cluster_job_interrupted_and_resumed_equals_the_local_job_row_for_row(
     assert_same_output(out, reference)
     rejects = Counter(final["counts"]["rejects_by_reason"])
     assert rejects["unreadable_row"] == 1 and rejects["text_missing"] == rejects["text_empty"] == 1
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory) -> dict[str, Path]:
+    """5 paragraphs and bad rows as a parquet folder and a JSON Lines folder of two files each; the JSON Lines
+    folder also has a number as text and an invalid line, which Ray's JSON reader cannot read."""
+    good = [json.loads(line) for line in WIKITEXT.read_text().splitlines()[:5]]
+    first, second = good[:2] + BAD_ROWS[::2] + good[2:3], good[3:]  # None and "" text in the first file
+    root = tmp_path_factory.mktemp("folders")
+    for kind in ("parquet", "jsonl"):
+        (root / kind).mkdir()
+    for n, rows in enumerate((first, second)):
+        pq.write_table(pa.Table.from_pylist(rows), root / "parquet" / f"part-{n}.parquet")
+    (root / "jsonl" / "part-0.jsonl").write_text("".join(json.dumps(row) + "\n" for row in first))
+    lines = [json.dumps(row) for row in second[:2] + BAD_ROWS[1:2] + second[2:]] + ["{not json"]
+    (root / "jsonl" / "part-1.jsonl").write_text("\n".join(lines) + "\n")
+    return {"parquet": root / "parquet", "jsonl": root / "jsonl"}
+
+
+@pytest.mark.parametrize("kind", ["parquet", "jsonl"])
+def test_folders_read_by_ray_data_give_the_local_job_output_row_for_row(
+    kind, cluster, folders, tiny_model, tmp_path, capfd
+):
+    checks_off = {"decontaminate": False, "grounding": False, "dedup": False}  # 4 actors: the reader is under test
+    config = JobConfig(corpus=str(folders[kind]), model=tiny_model, **SETTINGS, **checks_off)
+    Job(config, tmp_path / "local").run()
+    capfd.readouterr()
+    generate(config, tmp_path / "ray", RayOptions(ray=""))
+    assert_same_output(tmp_path / "ray", tmp_path / "local")
+    fallback = "the local reader reads the rest on the driver" in capfd.readouterr().err
+    # Parquet is read by Ray Data only; the invalid JSON line makes the local reader take over (same rows).
+    assert fallback == (kind == "jsonl")
+    rejects = Counter(manifest(tmp_path / "ray")["counts"]["rejects_by_reason"])
+    assert rejects["text_missing"] == rejects["text_empty"] == 1
+    assert rejects["unreadable_row"] == (1 if kind == "jsonl" else 0)
+
+
+def test_a_hub_dataset_is_read_by_ray_data_in_the_local_order(cluster, hub, tiny_model, capfd):
+    import ray
+    from datasets import Dataset
+    from huggingface_hub import HfApi
+
+    rows = [json.loads(line) for line in WIKITEXT.read_text().splitlines()[:12]] + BAD_ROWS[::2]
+    Dataset.from_list(rows).push_to_hub("alice/ray-corpus", token="alice-write", max_shard_size="8KB")
+    assert sum(f.endswith(".parquet") for f in HfApi().list_repo_files("alice/ray-corpus", repo_type="dataset")) == 3
+    for max_passages in (0, 5):
+        config = JobConfig(corpus="alice/ray-corpus", model=tiny_model, max_passages=max_passages)
+        assert ray_source(ray, config)[1]["text"] == pa.string()  # read by Ray Data, checked against the features
+        got = list(corpus_rows(ray, config, ["text", "id"], config.corpus_source.rows()))
+        local = list(config.corpus_source.rows())
+        assert got == local[: max_passages or None] and [r["text"] for r in local] == [r["text"] for r in rows]
+    assert "the local reader reads the rest" not in capfd.readouterr().err
 
 
 def test_actor_pools_per_stage():

@@ -1,7 +1,8 @@
 """`RayJob`: the local `Job` with its `process()` step run on Ray Data; everything else is the local job's.
 
-The driver reads the corpus in the local job's fixed order and cuts the same shards (`Job.shards`), so
-every stage sees exactly the batches it sees in the local job. The pending shards become a Ray dataset
+The corpus reaches the driver in the local job's fixed order (read by Ray Data's readers where they read
+it the same, `readers.corpus_rows`), and the driver cuts the same shards (`Job.shards`), so every stage
+sees exactly the batches it sees in the local job. The pending shards become a Ray dataset
 of one row (and one block) per shard, each stage a `map_batches` over an actor pool of `StageActor`s, and
 the driver commits each shard that comes out with `Job.commit` (atomic parquet + manifest), in shard
 order (the stages run on later shards meanwhile). `Job.finish` then builds the same folder, manifest and
@@ -23,6 +24,7 @@ from hf_david.job.config import JobConfig, JobError
 from hf_david.job.runner import Job, shard_batch
 from hf_david.ray.actors import StageActor, shard_row, unpack
 from hf_david.ray.options import RayOptions
+from hf_david.ray.readers import corpus_rows
 from hf_david.stages import build_stages
 
 INSTALL = "pip install 'hf-david[ray]'"
@@ -82,10 +84,13 @@ class RayJob(Job):
     def process(self) -> None:
         """Run the stages on Ray over the shards not committed yet, committing each as it comes out."""
         done = self.done()
-        rows = [shard_row(i, shard, *shard_batch(shard, self.columns)) for i, shard in self.shards() if i not in done]
-        if not rows:
-            return
         with cluster(self.options.ray) as ray:
+            self.rows = corpus_rows(ray, self.config, self.columns, self.rows)
+            shards = self.shards()
+            rows = [shard_row(i, shard, *shard_batch(shard, self.columns)) for i, shard in shards if i not in done]
+            self.rows.close()  # the read ends before the stages start: readers and actors on every CPU deadlock
+            if not rows:
+                return
             data = ray.data.from_items(rows, override_num_blocks=len(rows))
             pools = self.options.pools(self.stage_names, ray.cluster_resources().get("CPU", 0))
             _warn_if_too_big(ray, pools, self.stage_names)
