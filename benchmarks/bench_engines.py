@@ -2,8 +2,10 @@
 
 For each engine configuration available on the machine (transformers fp32 = the reference, transformers
 bf16, OpenVINO with its own precision, OpenVINO forced to f32), one subprocess each (so peak RSS is its own):
-- generation: `GenerateInstructions` samples K candidates for each of `--rows` outputs in one engine call;
-  generated tokens/s, and the ratio to the transformers configurations;
+- generation: `GenerateInstructions` samples K candidates for each of `--rows` outputs in one engine call,
+  with `--generator` (unset: the pipeline's default for `--model`, the shipped trained generator for the
+  embedded default, whose prompt has no few-shot demonstrations); generated tokens/s, and the ratio to the
+  transformers configurations;
 - scoring: the reference's candidates (the same for every engine) scored by `score_pairs`; scored tokens/s,
   achieved model FLOP/s (2 x parameters per token) against the matmul ceiling of each precision;
 - agreement with the reference: mean absolute difference of per-token NLL, and how often the argmin
@@ -16,7 +18,8 @@ max(bytes of weights + KV cache read per step / memory bandwidth, FLOPs per step
 
 The outputs are the first two sentences of long paragraphs, from `--passages FILE.jsonl` (a `text` column)
 or else the prose of Python's reference docs. Usage:
-    .venv/bin/python benchmarks/bench_engines.py [--rows 32] [--k 4] [--json FILE] [--model NAME]
+    .venv/bin/python benchmarks/bench_engines.py [--rows 32] [--k 4] [--json FILE] [--model NAME] [--generator NAME]
+        [--configs transformers:float32,transformers:bfloat16,openvino:auto]
 """
 
 from __future__ import annotations
@@ -62,10 +65,11 @@ def run_one(args, engine: str, dtype: str) -> dict:
     if engine == "openvino+prefix-cache":
         from hf_david.models.openvino_engine import OpenVINOEngine
 
-        engine = "openvino"
-        _ENGINES[(engine, args.model, None, dtype, "cpu")] = OpenVINOEngine(args.model, None, dtype, "cpu", True)
+        engine, name = "openvino", args.generator
+        _ENGINES[(engine, name, None, dtype, "cpu")] = OpenVINOEngine(name, None, dtype, "cpu", prefix_caching=True)
     config = GenerateConfig(
         model=args.model,
+        generator=args.generator,
         engine=engine,
         dtype=dtype,
         device=args.device,
@@ -151,7 +155,15 @@ def table(results: list[dict], ceilings: dict) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="the scorer, and the generator's base")
+    parser.add_argument(
+        "--generator", help="the model that samples the candidates; unset: the pipeline's default for --model"
+    )
+    parser.add_argument(
+        "--configs",
+        type=lambda s: [tuple(c.split(":")) for c in s.split(",")],
+        help="engine:dtype,... to run, the transformers:float32 reference first; unset: every one available",
+    )
     parser.add_argument("--rows", type=int, default=32)
     parser.add_argument("--k", type=int, default=4)
     parser.add_argument("--max-new-tokens", type=int, default=48)
@@ -162,11 +174,15 @@ def main() -> None:
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--pairs", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.generator = args.generator or GenerateConfig(model=args.model).generator_model
     if args.one:
         args.result.write_text(json.dumps(run_one(args, *args.one.split(":"))))
         return
     configs = CPU_CONFIGS if args.device == "cpu" else [("transformers", "float32"), ("transformers", "bfloat16")]
-    configs = [c for c in configs if not c[0].startswith("openvino") or openvino_available()]
+    configs = [c for c in args.configs or configs if not c[0].startswith("openvino") or openvino_available()]
+    if configs[0] != ("transformers", "float32"):
+        parser.error("--configs must start with the reference, transformers:float32")
+    print(f"generator {args.generator}, scorer {args.model}")
     ceilings = {"float32": matmul_gflops(torch.float32), "bfloat16": matmul_gflops(torch.bfloat16)}
     print(f"matmul ceiling GFLOP/s: fp32 {ceilings['float32']:.0f}, bf16 {ceilings['bfloat16']:.0f}")
     results = [run_subprocess(args, *configs[0], None)]
@@ -175,7 +191,7 @@ def main() -> None:
         pairs.flush()
         results += [run_subprocess(args, engine, dtype, Path(pairs.name)) for engine, dtype in configs[1:]]
     if any(engine.startswith("openvino") for engine, _ in configs):
-        seconds = export_seconds(args.model)
+        seconds = export_seconds(args.generator)
         for r in results:
             r["export_seconds"] = seconds if r["engine"].startswith("openvino") else None
     rows = table(results, ceilings)

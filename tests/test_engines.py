@@ -83,6 +83,9 @@ def test_export_is_cached_and_follows_the_weights(tiny_model, tmp_path, monkeypa
     first = export_openvino(str(model))
     stamp = (first / "openvino_model.bin").stat().st_mtime_ns
     assert export_openvino(str(model)) == first and (first / "openvino_model.bin").stat().st_mtime_ns == stamp
+    full = export_openvino(str(model), weights="f32")  # f16 by default: half the weights' bytes
+    assert full != first
+    assert (full / "openvino_model.bin").stat().st_size > 1.9 * (first / "openvino_model.bin").stat().st_size
     weights = model / "model.safetensors"
     weights.write_bytes(weights.read_bytes())  # retrained in place: same path, new file
     assert export_openvino(str(model)) != first

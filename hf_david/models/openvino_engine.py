@@ -9,12 +9,16 @@ Prefix caching is off by default. On with 2 threads, it about doubles throughput
 rows served from cached KV blocks are no longer reproducible run to run (docs/benchmarks.md); the
 benchmark measures it with `prefix_caching=True`.
 
-Precision: `dtype="auto"` lets OpenVINO choose (bf16 on CPUs that have it), `float32` forces f32.
+Precision: `dtype="auto"` lets OpenVINO choose (bf16 on CPUs that have it) and loads the IR with f16
+weights (half the memory the plugin maps); `float32` forces f32 on an f32 IR, for exact parity.
+The KV cache is u8 (the CPU plugin's default); its pool's pages count only once blocks are used.
 Scoring runs on the transformers engine, in bfloat16 for `auto`: on the CPU it scores as fast as OpenVINO
 and keeps the reference's argmin (docs/benchmarks.md).
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import torch
@@ -34,22 +38,27 @@ class OpenVINOEngine(Engine):
     name = "openvino"
 
     def __init__(self, model: str, revision: str | None, dtype: str, device: str, prefix_caching: bool = False):
-        import openvino_genai
-
         super().__init__(model, revision, dtype, device)
-        properties = {"INFERENCE_NUM_THREADS": torch.get_num_threads()}
-        if dtype in PRECISION_HINTS:
-            properties["INFERENCE_PRECISION_HINT"] = PRECISION_HINTS[dtype]
-        scheduler = openvino_genai.SchedulerConfig()
-        scheduler.cache_size = KV_CACHE_GB
-        scheduler.max_num_batched_tokens = MAX_BATCHED_TOKENS
-        scheduler.enable_prefix_caching = self.prefix_caching = prefix_caching
-        self.pipeline = openvino_genai.ContinuousBatchingPipeline(
-            str(export_openvino(model, revision)), scheduler, "CPU", properties
-        )
+        self.prefix_caching = prefix_caching
         self.tokenizer = load_tokenizer(model, revision)
         self.stop = {self.tokenizer.eos_token_id, self.tokenizer.pad_token_id} - {None}
         self.scorer: TransformersEngine | None = None  # built on first use: a generator may never score
+
+    @functools.cached_property
+    def pipeline(self):
+        """The sampling pipeline, built on first use: an engine that only scores never holds one."""
+        import openvino_genai
+
+        properties = {"INFERENCE_NUM_THREADS": torch.get_num_threads()}
+        if self.dtype in PRECISION_HINTS:
+            properties["INFERENCE_PRECISION_HINT"] = PRECISION_HINTS[self.dtype]
+        scheduler = openvino_genai.SchedulerConfig()
+        scheduler.cache_size = KV_CACHE_GB
+        scheduler.max_num_batched_tokens = MAX_BATCHED_TOKENS
+        scheduler.enable_prefix_caching = self.prefix_caching
+        weights = "f32" if self.dtype == "float32" else "f16"
+        ir = export_openvino(self.model, self.revision, weights)
+        return openvino_genai.ContinuousBatchingPipeline(str(ir), scheduler, "CPU", properties)
 
     def _primer(self):
         import openvino_genai

@@ -1,9 +1,11 @@
 """Export a transformers causal LM to a stateful OpenVINO IR that OpenVINO GenAI's pipelines load.
 
-Reads a model (alias, local folder or Hub id), writes `$HF_DAVID_CACHE/openvino/<name>-<key>/` once:
-`openvino_model.xml/.bin` (fp32 weights, so precision is chosen at load time), the tokenizer as OpenVINO
-tokenizer/detokenizer models, and the transformers config and tokenizer files. The key hashes the source's
-files, so a retrained folder is exported again. The folder is built under a temporary name and renamed.
+Reads a model (alias, local folder or Hub id), writes `$HF_DAVID_CACHE/openvino/<name>-<weights>-<key>/` once:
+`openvino_model.xml/.bin`, the tokenizer as OpenVINO tokenizer/detokenizer models, and the transformers
+config and tokenizer files. Weights are stored in `f16` (half the file, which the CPU plugin maps into
+memory; it computes in bf16 anyway) or `f32` (for exact f32 inference). The key hashes the source's files
+and the weight precision, so a retrained folder is exported again. The folder is built under a temporary
+name and renamed.
 
 How: OpenVINO's PyTorch frontend traces the model with its KV cache as explicit inputs and outputs
 (`past_key_values.N.key/value` -> `present.N.key/value`); then, as optimum-intel's exporter does, a
@@ -27,7 +29,8 @@ import torch
 
 from hf_david.models.loading import cache_dir, resolve_model
 
-EXPORT_FORMAT = 1  # bump when the exported graph changes, so cached IRs are rebuilt
+EXPORT_FORMAT = 2  # bump when the exported graph changes, so cached IRs are rebuilt
+WEIGHTS = ("f16", "f32")
 
 
 def _source_dir(name_or_path: str, revision: str | None) -> Path:
@@ -40,24 +43,26 @@ def _source_dir(name_or_path: str, revision: str | None) -> Path:
     return Path(snapshot_download(name_or_path, revision=revision))
 
 
-def _key(source: Path) -> str:
+def _key(source: Path, weights: str) -> str:
     import openvino
 
     files = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in source.iterdir() if p.is_file())
-    text = json.dumps([str(source.resolve()), files, openvino.get_version(), EXPORT_FORMAT])
+    text = json.dumps([str(source.resolve()), files, openvino.get_version(), EXPORT_FORMAT, weights])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def export_openvino(name_or_path: str, revision: str | None = None) -> Path:
-    """The folder of the model's OpenVINO IR, exporting it on first use."""
+def export_openvino(name_or_path: str, revision: str | None = None, weights: str = "f16") -> Path:
+    """The folder of the model's OpenVINO IR with `weights` (`f16` or `f32`), exporting it on first use."""
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights must be one of {', '.join(WEIGHTS)}; got {weights!r}")
     source = _source_dir(name_or_path, revision)
-    target = cache_dir() / "openvino" / f"{source.name}-{_key(source)}"
+    target = cache_dir() / "openvino" / f"{source.name}-{weights}-{_key(source, weights)}"
     if (target / "openvino_model.xml").is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
     try:
-        _export(source, tmp)
+        _export(source, tmp, weights)
         os.replace(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -142,7 +147,7 @@ def _make_stateful(ov_model, cache_inputs: list[str], cache_outputs: list[str]) 
     ov_model.validate_nodes_and_infer_types()
 
 
-def _export(source: Path, out: Path) -> None:
+def _export(source: Path, out: Path, weights: str) -> None:
     import openvino as ov
     from openvino_tokenizers import convert_tokenizer
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -151,7 +156,7 @@ def _export(source: Path, out: Path) -> None:
     tokenizer = AutoTokenizer.from_pretrained(source)
     ov_model, cache_inputs, cache_outputs = _trace(model)
     _make_stateful(ov_model, cache_inputs, cache_outputs)
-    ov.save_model(ov_model, out / "openvino_model.xml", compress_to_fp16=False)
+    ov.save_model(ov_model, out / "openvino_model.xml", compress_to_fp16=weights == "f16")
     ov_tokenizer, ov_detokenizer = convert_tokenizer(tokenizer, with_detokenizer=True)
     ov.save_model(ov_tokenizer, out / "openvino_tokenizer.xml")
     ov.save_model(ov_detokenizer, out / "openvino_detokenizer.xml")
