@@ -4,7 +4,7 @@ PY := .venv/bin/python
 PIP := .venv/bin/pip
 STAMP := .venv/.hf_david_installed
 
-.PHONY: demo test setup lint bench generator
+.PHONY: demo test setup lint bench generator replicate
 
 $(STAMP): pyproject.toml scripts/setup_env.sh scripts/provision_nltk.sh
 	bash scripts/setup_env.sh
@@ -26,3 +26,8 @@ bench: $(STAMP)
 # the package with scripts/package_generator.py. DOLLY=path/to/dolly.jsonl uses a local copy instead of the Hub.
 generator: $(STAMP)
 	.venv/bin/hf-david train-generator --config recipes/generator-dolly-smollm2.yaml --output_dir runs/generator $(if $(DOLLY),--seed_data $(DOLLY))
+
+# The replication experiments E0-E3 (docs/replication.md): see there for the wall time on 2 idle cores.
+# E3's seed rows come from the Hub (Dolly-15k); DOLLY=path/to/dolly.jsonl uses a local copy instead.
+replicate: $(STAMP)
+	.venv/bin/hf-david replicate $(if $(DOLLY),--seed_data $(DOLLY))

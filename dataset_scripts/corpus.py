@@ -18,6 +18,8 @@ from pathlib import Path
 from dataset_scripts.readers import iter_rows, source_files
 
 BUILTIN = "python-docs"
+# 200 WikiText-2 paragraphs (CC BY-SA 3.0; provenance in that folder): the replication experiments' passages.
+PACKAGED_WIKITEXT = Path(__file__).resolve().parent / "data" / "wikitext2" / "wikitext2_test_paragraphs_head200.jsonl"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from hf_david.models import is_trained_generator, load_tokenizer
+from hf_david.models import DEFAULT_MODEL, GENERATOR_MODEL, is_trained_generator, load_tokenizer
 from hf_david.stages.candidates import clean_candidate
 from hf_david.stages.generate import GenerateConfig, GenerateInstructions
 from hf_david.stages.rejects import REJECT_DETAIL, REJECT_REASON, REJECT_STAGE
@@ -36,6 +36,20 @@ def test_context_is_kept_as_input_only_when_asked(tiny_model):
     assert GenerateInstructions(GenerateConfig(**cfg))(batch)["input"] == [""]
     with_context = GenerateInstructions(GenerateConfig(**cfg, use_context=True))(batch)
     assert with_context["input"] == batch["context"]
+
+
+def test_keywords_rows_show_their_passage_unless_told_not_to(tiny_model):
+    passage = "The Seine flows through Paris. It is 777 km long."
+    batch = {"output": ["Seine, Paris, 777 km"], "context": [passage], "level": ["keywords"]}
+    cfg = {"model": tiny_model, "k": 1, "max_new_tokens": 4}
+    assert GenerateInstructions(GenerateConfig(**cfg))(batch)["input"] == [passage]
+    assert GenerateInstructions(GenerateConfig(**cfg, keywords_with_passage=False))(batch)["input"] == [""]
+
+
+def test_the_default_generator_is_the_shipped_trained_one_for_the_default_model(tiny_model):
+    assert GenerateConfig().generator_model == GENERATOR_MODEL
+    assert GenerateConfig(generator=DEFAULT_MODEL).generator_model == DEFAULT_MODEL  # few-shot, by name
+    assert GenerateConfig(model=tiny_model).generator_model == tiny_model  # another --model generates itself
 
 
 def test_rejected_rows_pass_through_and_bad_outputs_are_rejected(tiny_model):

@@ -15,6 +15,7 @@ COMMANDS = {  # name: (module, one-line description)
     "train-generator": ("hf_david.cli.train", "SFT an instruction generator on flipped pairs (output -> instruction)"),
     "train": ("hf_david.cli.train", "SFT the instruction-following model on seed plus generated data"),
     "evaluate": ("hf_david.cli.evaluate", "generate on a benchmark and score it like the official scorers"),
+    "replicate": ("hf_david.cli.replicate", "run the replication experiments E0-E3 (docs/replication.md)"),
     "push": ("hf_david.cli.hub", "publish a generated dataset or a model folder to the Hub, with its card"),
     "pull": ("hf_david.cli.hub", "download a published hf_david dataset (train + rejects) to a folder"),
 }

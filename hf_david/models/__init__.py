@@ -4,6 +4,7 @@ from hf_david.models.engine import Engine, Sampling
 from hf_david.models.engines import DEVICES, ENGINES, get_engine, resolve_device, resolve_engine
 from hf_david.models.loading import (
     DEFAULT_MODEL,
+    GENERATOR_MODEL,
     alias_revision,
     cache_dir,
     is_trained_generator,
@@ -16,6 +17,7 @@ from hf_david.models.scoring import encode_pair, score_outputs, score_pairs, sco
 
 __all__ = [
     "DEFAULT_MODEL",
+    "GENERATOR_MODEL",
     "DEVICES",
     "ENGINES",
     "Engine",

@@ -93,3 +93,34 @@ def plot_lengths(lengths: list[int], path: Path) -> None:
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_title("Instruction lengths")
     _save_figure(fig, path)
+
+
+def plot_estimates(estimates: dict[str, dict], path: Path, title: str, ylabel: str) -> None:
+    """One bar per label with its 95% interval (`{"value", "low", "high"}` each), written to `path`."""
+    fig, ax = _figure(1.6 + 1.1 * len(estimates), 3.5)
+    labels = list(estimates)
+    values = [estimates[k]["value"] for k in labels]
+    errors = [[v - estimates[k]["low"] for k, v in zip(labels, values, strict=True)],
+              [estimates[k]["high"] - v for k, v in zip(labels, values, strict=True)]]  # fmt: skip
+    ax.bar(labels, values, yerr=errors, capsize=4, color="#4c72b0")
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.tick_params(axis="x", labelrotation=20)
+    _save_figure(fig, path)
+
+
+def plot_histograms(series: dict[str, list[float]], path: Path, title: str, xlabel: str, bins: int = 30) -> None:
+    """Overlaid histograms of each labelled series (non-finite values left out), written to `path`."""
+    import numpy as np
+
+    fig, ax = _figure(6, 3.5)
+    finite = {k: [v for v in vals if math.isfinite(v)] for k, vals in series.items()}
+    everything = [v for vals in finite.values() for v in vals] or [0.0]
+    edges = np.linspace(min(everything), max(everything) + 1e-9, bins + 1)
+    for label, vals in finite.items():
+        ax.hist(vals, bins=edges, alpha=0.5, label=f"{label} (n={len(vals)})")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("rows")
+    ax.legend()
+    _save_figure(fig, path)

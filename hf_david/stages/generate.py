@@ -1,8 +1,8 @@
 """Extract-then-generate, step 2: sample K candidate instructions for each output.
 
-Reads `output`, `context` and `level` (the context is shown to the generator when `use_context` and the
-level is not `passage`). Writes `candidates: list[str]` (cleaned, up to K), `input` (the context the
-instruction refers to, or "") and the reject columns. The prompt is the flipped template
+Reads `output`, `context` and `level` (the context is shown to the generator for `keywords` rows, and for
+every level but `passage` with `use_context`). Writes `candidates: list[str]` (cleaned, up to K), `input`
+(the context the instruction refers to, or "") and the reject columns. The prompt is the flipped template
 `prompts/instruction_generation.yaml` (or a YAML file of your own): an untrained instruct model gets its
 few-shot demonstrations, a generator trained by `hf-david train-generator` the same user turn without them.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from transformers.hf_argparser import HfArg
 
-from hf_david.models import Sampling, is_trained_generator, load_tokenizer
+from hf_david.models import DEFAULT_MODEL, GENERATOR_MODEL, Sampling, is_trained_generator, load_tokenizer
 from hf_david.prompts import INSTRUCTION_GENERATION, PromptTemplate, load_prompt
 from hf_david.stages.base import ModelSettings, Stage, derive_seed, live_rows, require_columns, with_rejects
 from hf_david.stages.candidates import clean_candidate
@@ -22,14 +22,23 @@ from hf_david.stages.rejects import Reason
 
 @dataclass
 class GenerateConfig(ModelSettings):
-    """Sampling settings. `generator` overrides `model` for this stage (e.g. a trained generator)."""
+    """Sampling settings. `generator` overrides `model` for this stage; with the embedded default model it is
+    the shipped trained generator (resolved here, so the manifest and the config hash name it)."""
 
-    generator: str | None = HfArg(default=None, help="instruction generator; unset: --model")
+    generator: str | None = HfArg(
+        default=None,
+        help=f"instruction generator; unset: the shipped trained generator {GENERATOR_MODEL} when --model is the "
+        f"embedded default, else --model ({DEFAULT_MODEL} here: the untrained model with few-shot demonstrations)",
+    )
     prompt: str = HfArg(default=INSTRUCTION_GENERATION, help="a shipped prompt name or a .yaml path")
     few_shot: bool | None = HfArg(
         default=None, help="show the prompt's demonstrations; unset: yes, unless the model is a trained generator"
     )
     use_context: bool = HfArg(default=False, help="show the passage to the generator and keep it as `input`")
+    keywords_with_passage: bool = HfArg(
+        default=True,
+        help="`keywords` rows always show their passage as `input`, so the instruction can ask for its key phrases",
+    )
     shape_check: bool = HfArg(
         default=True, help="keep only candidates shaped like English instructions (question word, imperative, '?')"
     )
@@ -43,6 +52,8 @@ class GenerateConfig(ModelSettings):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.generator is None and self.model == DEFAULT_MODEL:
+            self.generator = GENERATOR_MODEL  # the paper's method: a generator trained on flipped seed pairs
         if self.k < 1:
             raise ValueError(f"k must be >= 1, got {self.k}")
 
@@ -72,7 +83,8 @@ class GenerateInstructions(Stage):
             if not isinstance(output, str) or not output.strip():
                 rejects[i] = (Reason.OUTPUT_EMPTY, "output is empty or not a string")
                 continue
-            if cfg.use_context and levels[i] != "passage" and isinstance(contexts[i], str):
+            keywords = cfg.keywords_with_passage and levels[i] == "keywords"
+            if (keywords or (cfg.use_context and levels[i] != "passage")) and isinstance(contexts[i], str):
                 inputs[i] = contexts[i]
             rows.append(i)
         prompt = load_prompt(cfg.prompt)
