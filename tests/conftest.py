@@ -30,6 +30,25 @@ os.environ.update(
 for _name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE"):
     os.environ.pop(_name, None)
 
+
+def _throwaway_openvino_cache() -> None:
+    """Point HF_DAVID_CACHE at a throwaway dir that shares the user's converted models and existing OpenVINO
+    exports (links), so the tests' tiny models are exported there and vanish with it, not into the user's cache."""
+    from platformdirs import user_cache_dir
+
+    real = Path(os.environ.get("HF_DAVID_CACHE") or user_cache_dir("hf_david"))
+    tmp = Path(tempfile.mkdtemp(prefix="hf_david_tests_cache."))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    (real / "models").mkdir(parents=True, exist_ok=True)
+    (tmp / "models").symlink_to(real / "models", target_is_directory=True)
+    (tmp / "openvino").mkdir()
+    for export in (real / "openvino").glob("*") if (real / "openvino").is_dir() else ():
+        (tmp / "openvino" / export.name).symlink_to(export, target_is_directory=True)
+    os.environ["HF_DAVID_CACHE"] = str(tmp)
+
+
+_throwaway_openvino_cache()
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"  # small slices of real data; see fixtures/README.md
 WIKITEXT = FIXTURES / "wikitext2_test_paragraphs_head40.jsonl"
 DOLLY = FIXTURES / "dolly15k_rows0-99_6200-6399.jsonl"
