@@ -14,6 +14,11 @@ QUESTION_MARKS = ("?", "\uff1f", "\u061f", "\u037e")  # Latin, CJK, Arabic, Gree
 TOP_FIRST_WORDS = 20
 
 
+def words(text: str) -> list[str]:
+    """The case-folded `\\w+` words of `text`: what every diversity number counts."""
+    return re.findall(r"\w+", text.casefold())
+
+
 def _distinct(sequences: list[list[str]], n: int) -> float:
     grams = [tuple(words[i : i + n]) for words in sequences for i in range(len(words) - n + 1)]
     return len(set(grams)) / len(grams) if grams else 0.0
@@ -31,7 +36,7 @@ def diversity(instructions: list[str]) -> dict:
       and max.
     """
     texts = [t.strip() for t in instructions if isinstance(t, str) and t.strip()]
-    tokens = [re.findall(r"\w+", t.casefold()) for t in texts]
+    tokens = [words(t) for t in texts]
     firsts = Counter(words[0] for words in tokens if words)
     lengths = [len(words) for words in tokens]
     quartiles = statistics.quantiles(lengths, n=4, method="inclusive") if len(lengths) > 1 else lengths * 3

@@ -35,12 +35,13 @@ from hf_david.stages.extract import LEVELS
 
 ARMS = {"passage only": ["passage"], "all levels": list(LEVELS)}
 ALL_LEVELS_JOB = "job-all-levels"
-METRICS = {
-    "distinct_1": lambda texts: diversity(texts)["distinct_1"],
-    "distinct_2": lambda texts: diversity(texts)["distinct_2"],
-    "first_words": lambda texts: diversity(texts)["first_words"],
-    "pairwise_distance": mean_pairwise_distance,
-}
+METRICS = ("distinct_1", "distinct_2", "first_words", "pairwise_distance")
+
+
+def measures(texts: list[str]) -> dict[str, float]:
+    """Every diversity measure of `texts`, computed once."""
+    numbers = diversity(texts)
+    return {**{m: numbers[m] for m in METRICS[:3]}, "pairwise_distance": mean_pairwise_distance(texts)}
 
 
 def extraction_experiment(config: ReplicateConfig, out: Path) -> dict:
@@ -78,16 +79,17 @@ def _slim(row: dict) -> dict:
 
 
 def _diversity(config: ReplicateConfig, instructions: dict[str, list[str]], size: int) -> dict:
-    """Each metric per arm (all rows, and on equal-size subsamples) and the difference all levels - passage."""
+    """Each measure per arm (all rows, and on equal-size subsamples) and the difference all levels - passage."""
+    full, draws = {}, {}
+    for arm, texts in instructions.items():
+        full[arm], draws[arm] = subsample_interval(texts, measures, size, config.resamples, config.seed)
     result = {}
-    for name, metric in METRICS.items():
-        draws, full = {}, {}
-        for arm, texts in instructions.items():
-            full[arm], draws[arm] = subsample_interval(texts, metric, size, config.resamples, config.seed)
-        diff = [x - y for x, y in zip(draws["all levels"], draws["passage only"], strict=True)]
+    for name in METRICS:
+        arms = {arm: [d[name] for d in arm_draws] for arm, arm_draws in draws.items()}
+        diff = [x - y for x, y in zip(arms["all levels"], arms["passage only"], strict=True)]
         result[name] = {
-            "all_rows": full,
-            "subsampled": {arm: interval(d) for arm, d in draws.items()},
+            "all_rows": {arm: full[arm][name] for arm in full},
+            "subsampled": {arm: interval(d) for arm, d in arms.items()},
             "difference": interval(diff),
         }
     return result

@@ -64,11 +64,9 @@ def generator_experiment(config: ReplicateConfig, out: Path) -> dict:
     return results
 
 
-def _choices(row: dict, rng: random.Random) -> dict[str, int]:
-    """The candidate index each selection rule keeps, among candidates with a finite perplexity."""
-    ppls = row["candidate_ppls"]
-    alone = row["ppl"] / row["ifd"]  # PPL(output | empty user turn): the same for every candidate of the row
-    finite = [j for j, p in enumerate(ppls) if math.isfinite(p)]
+def _choices(ppls: list[float], finite: list[int], alone: float, rng: random.Random) -> dict[str, int]:
+    """The candidate index each selection rule keeps, among the `finite` (finite-perplexity) candidates;
+    `alone` is the row's PPL(output | empty user turn), IFD's denominator."""
     return {
         "min-PPL": min(finite, key=lambda j: ppls[j]),
         "min-IFD": min(finite, key=lambda j: ppls[j] / alone),
@@ -94,7 +92,7 @@ def filter_experiment(config: ReplicateConfig, out: Path) -> dict:
         rouge = [rouge_l(c, human) for c in row["candidates"]]
         record = {"dolly_row": int(row["source_id"]), "human": human, "candidates": row["candidates"]}
         record.update(candidate_ppls=row["candidate_ppls"], candidate_rougeL=rouge, ppl_alone=alone)
-        for rule, j in _choices(row, rng).items():
+        for rule, j in _choices(row["candidate_ppls"], finite, alone, rng).items():
             record[rule] = {"index": j, "rougeL": rouge[j], "ifd": row["candidate_ppls"][j] / alone}
         record["random-expected"] = {
             "rougeL": float(np.mean([rouge[j] for j in finite])),

@@ -9,12 +9,13 @@ separately.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
 from rouge_score import rouge_scorer
 from scipy.stats import bootstrap
+
+from hf_david.publish.diversity import words
 
 _ROUGE = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)  # as SuperNI's official scorer
 
@@ -45,11 +46,6 @@ def paired_difference(a: Sequence[float], b: Sequence[float], resamples: int, se
     return {**result, "excludes_zero": bool(result["low"] > 0 or result["high"] < 0)}
 
 
-def words(text: str) -> list[str]:
-    """Case-folded `\\w+` words, as `hf_david.publish.diversity` counts them."""
-    return re.findall(r"\w+", text.casefold())
-
-
 def ngram_set(text: str) -> frozenset:
     """The word unigrams and bigrams of `text`."""
     tokens = words(text)
@@ -64,8 +60,8 @@ def mean_pairwise_distance(texts: Sequence[str]) -> float:
 
 
 def subsample_interval(
-    texts: Sequence[str], metric: Callable[[list[str]], float], size: int, resamples: int, seed: int
-) -> tuple[float, list[float]]:
+    texts: Sequence[str], metric: Callable[[list[str]], object], size: int, resamples: int, seed: int
+) -> tuple[object, list]:
     """`metric` on all texts, and its values on `resamples` seeded subsamples of `size` texts (no replacement).
 
     Diversity counts grow with the number of texts, so two sets are compared on subsamples of equal size;
